@@ -1,0 +1,52 @@
+"""What every data source yields, and the dispatch from `ingest.source` to the adapter that reads it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from archlab.params import IngestParams
+
+
+@dataclass
+class Chunk:
+    """A batch of accepted samples, already normalised to uint8 (n, H, W, C)."""
+
+    images: np.ndarray
+    labels: np.ndarray
+    ids: list[str]
+    refs: list[str]
+
+
+@dataclass
+class Rejected:
+    """A sample that could not be used, kept for reports/ingest_rejected.csv."""
+
+    ref: str
+    reason: str
+
+
+@dataclass
+class SourceData:
+    """A source opened for streaming: `chunks` is consumed once; `rejected` fills up while it is consumed."""
+
+    name: str
+    class_names: list[str]
+    candidates: int
+    chunks: Iterator[Chunk]
+    rejected: list[Rejected] = field(default_factory=list)
+
+
+def open_source(params: IngestParams) -> SourceData:
+    """Open the configured source (`ingest.source`) for streaming."""
+    from archlab.data import arrays, image_dir
+
+    if params.source == "digits":
+        return arrays.digits(params)
+    if params.source == "npz":
+        return arrays.npz(params)
+    if params.source == "keras":
+        return arrays.keras_dataset(params)
+    return image_dir.image_dir(params)

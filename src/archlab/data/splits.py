@@ -1,0 +1,54 @@
+"""Deterministic, stratified train/val/test assignment.
+
+Each sample gets a pseudo-random key from (seed, content hash); within each class the samples are ranked by key and
+cut at the split fractions. That is exactly stratified, reproducible from the seed, and stable when data grows: a
+new sample lands at a random rank, so old samples keep their split except near a cut point. Identical images share
+a key and are then forced into one split, so a duplicate can never leak from train into test.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+
+from archlab.params import SplitParams
+
+SPLITS = ("train", "val", "test")
+
+
+def _key(seed: int, content_hash: str) -> int:
+    return int.from_bytes(hashlib.blake2b(f"{seed}:{content_hash}".encode(), digest_size=8).digest(), "big")
+
+
+def _counts(n: int, fractions: SplitParams) -> tuple[int, int, int]:
+    """Per-class split sizes; every split gets at least one sample once a class has three."""
+    n_val = round(n * fractions.val)
+    n_test = round(n * fractions.test)
+    if n >= 3:
+        n_val, n_test = max(n_val, 1), max(n_test, 1)
+    return n - n_val - n_test, n_val, n_test
+
+
+def assign_splits(labels: np.ndarray, content_hashes: list[str], fractions: SplitParams, seed: int) -> np.ndarray:
+    """Return an array of "train"/"val"/"test", one per sample.
+
+    Args:
+        labels: int class per sample.
+        content_hashes: hash of each sample's normalised pixels.
+        fractions: the train/val/test shares (sum to 1).
+        seed: `project.seed`.
+    """
+    keys = np.array([_key(seed, h) for h in content_hashes], dtype=np.uint64)
+    split = np.empty(len(labels), dtype=object)
+    for label in np.unique(labels):
+        members = np.flatnonzero(labels == label)
+        ranked = members[np.argsort(keys[members], kind="stable")]
+        n_train, n_val, _ = _counts(len(ranked), fractions)
+        split[ranked[:n_train]] = "train"
+        split[ranked[n_train:n_train + n_val]] = "val"
+        split[ranked[n_train + n_val:]] = "test"
+    first_split: dict[str, str] = {}
+    for i, content_hash in enumerate(content_hashes):
+        split[i] = first_split.setdefault(content_hash, split[i])
+    return split.astype(str)

@@ -1,0 +1,118 @@
+"""Typed schema for params.yaml.
+
+Every stage reads its section through `load_params`, so an unknown key, a wrong type or an out-of-range value
+stops the stage with one message that names the key path, the bad value and what is allowed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from archlab.errors import ParamsError
+
+Fraction = Annotated[float, Field(gt=0.0, lt=1.0)]
+
+
+class Strict(BaseModel):
+    """Base for every section: unknown keys are errors, not silently ignored typos."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ProjectParams(Strict):
+    name: str = Field("archlab", pattern=r"^[A-Za-z0-9_.-]+$", min_length=1)
+    seed: int = Field(42, ge=0)
+
+
+class MlflowParams(Strict):
+    tracking_uri: str = "sqlite:///mlflow.db"
+    experiment: str | None = None
+
+
+class SplitParams(Strict):
+    train: Fraction = 0.7
+    val: Fraction = 0.15
+    test: Fraction = 0.15
+
+    @model_validator(mode="after")
+    def _sums_to_one(self) -> SplitParams:
+        total = self.train + self.val + self.test
+        if abs(total - 1.0) > 1e-6:
+            raise ValueError(f"train + val + test must sum to 1.0, got {total:g}")
+        return self
+
+
+class IngestParams(Strict):
+    source: Literal["digits", "image_dir", "npz", "keras"] = "digits"
+    path: str = "data/raw"
+    keras_dataset: Literal["mnist", "fashion_mnist", "cifar10"] = "mnist"
+    image_size: tuple[Annotated[int, Field(ge=1, le=4096)], Annotated[int, Field(ge=1, le=4096)]] | None = None
+    color_mode: Literal["grayscale", "rgb"] = "grayscale"
+    split: SplitParams = SplitParams()
+    max_rejected_fraction: Annotated[float, Field(ge=0.0, le=1.0)] = 0.05
+    chunk_size: int = Field(2048, ge=1)
+
+    @model_validator(mode="after")
+    def _image_dir_needs_size(self) -> IngestParams:
+        if self.source == "image_dir" and self.image_size is None:
+            raise ValueError("source 'image_dir' needs image_size: [height, width] (images come in mixed sizes)")
+        return self
+
+
+class ValidateParams(Strict):
+    min_per_class: int = Field(5, ge=1)
+    max_imbalance_ratio: float = Field(3.0, ge=1.0)
+
+
+class Params(Strict):
+    project: ProjectParams = ProjectParams()
+    mlflow: MlflowParams = MlflowParams()
+    ingest: IngestParams = IngestParams()
+    validate_: ValidateParams = Field(ValidateParams(), alias="validate")
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+def _describe(error: dict) -> str:
+    """One line per schema error: key path, received value, what is allowed."""
+    path = ".".join(str(part) for part in error["loc"]) or "<top level>"
+    if error["type"] == "extra_forbidden":
+        return f"{path}: unknown key (received {error['input']!r}); check the spelling against params.yaml's schema"
+    return f"{path}: {error['msg']} (received {error['input']!r})"
+
+
+def parse_params(raw: object, *, source: str = "params") -> Params:
+    """Validate an already-loaded mapping against the schema.
+
+    Args:
+        raw: the mapping read from YAML.
+        source: a name for messages (usually the file path).
+
+    Returns:
+        The typed, frozen params.
+    """
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise ParamsError(f"{source}: expected a mapping of sections at the top level, got {type(raw).__name__}")
+    try:
+        return Params.model_validate(raw)
+    except ValidationError as exc:
+        lines = [_describe(err) for err in exc.errors()]
+        raise ParamsError(f"{source}: invalid params\n  " + "\n  ".join(lines)) from None
+
+
+def load_params(path: str | Path = "params.yaml") -> Params:
+    """Read and validate params.yaml; YAML tags (`!!python/...`) are refused by the safe loader."""
+    path = Path(path)
+    if not path.is_file():
+        raise ParamsError(f"{path}: params file not found")
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise ParamsError(f"{path}: not valid YAML: {exc}") from None
+    return parse_params(raw, source=str(path))

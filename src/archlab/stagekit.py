@@ -1,0 +1,34 @@
+"""Shared plumbing for the thin entry modules in stages/: logging, argument parsing, clean error exits."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Callable
+
+from archlab.errors import ArchlabError
+
+
+def setup_logging(level: int = logging.INFO) -> None:
+    """One line per event on stderr; archlab at `level`, third-party libraries (GX, MLflow) at WARNING only."""
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+                        stream=sys.stderr)
+    logging.getLogger("archlab").setLevel(level)
+
+
+def parser(description: str) -> argparse.ArgumentParser:
+    """An argument parser that already knows `--params`, the one input every stage takes."""
+    p = argparse.ArgumentParser(description=description)
+    p.add_argument("--params", default="params.yaml", help="params file (default: params.yaml)")
+    return p
+
+
+def run(main: Callable[[], None]) -> None:
+    """Run a stage's main: domain errors become a one-paragraph message and a non-zero exit, no traceback."""
+    setup_logging()
+    try:
+        main()
+    except ArchlabError as exc:
+        print(f"error: {exc}", file=sys.stderr)  # noqa: T201 - the user-facing last word of a failed stage
+        sys.exit(exc.exit_code)

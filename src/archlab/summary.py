@@ -1,0 +1,29 @@
+"""What `make run` prints at the end: a short account of what the pipeline produced, read from its outputs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+
+def _read_json(path: Path) -> dict | None:
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
+def summary_lines(root: str | Path = ".") -> list[str]:
+    """Plain-text lines describing the ingested data and validation result found under `root`."""
+    root = Path(root)
+    lines: list[str] = []
+    meta = _read_json(root / "data/ingested/meta.json")
+    if meta is None:
+        return ["No ingested dataset yet: run `dvc repro` (or `make run`)."]
+    splits = ", ".join(f"{k} {v}" for k, v in meta["split_counts"].items())
+    lines.append(f"Dataset: {meta['count']} {meta['source']} images {'x'.join(map(str, meta['image_shape']))}, "
+                 f"{meta['n_classes']} classes; splits: {splits}; rejected: {meta['rejected']} "
+                 f"(data/ingested, reports/ingest_rejected.csv)")
+    validation = _read_json(root / "reports/validation.json")
+    if validation is not None:
+        verdict = "passed" if validation["success"] else "FAILED"
+        lines.append(f"Validation {verdict}: {validation['passed']}/{validation['evaluated']} expectations met "
+                     f"(reports/validation.json, Data Docs: reports/data_docs/index.html)")
+    return lines

@@ -1,0 +1,69 @@
+"""Shared fixtures: params built from dicts, tiny real image folders, the project root."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from archlab.params import Params, parse_params
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+
+
+def make_params(**sections) -> Params:
+    """Params with the given sections merged over the defaults, e.g. make_params(ingest={"source": "npz"})."""
+    return parse_params(sections, source="test")
+
+
+def subprocess_env(**extra: str) -> dict[str, str]:
+    """Environment for real subprocesses: the venv's bin first (dvc, python), quiet TensorFlow."""
+    env = dict(os.environ)
+    env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
+    env.update(extra)
+    return env
+
+
+def write_image(path: Path, mode: str = "L", size: tuple[int, int] = (12, 10), fmt: str | None = None,
+                seed: int = 0) -> Path:
+    """Write a small random image in a given PIL mode and size (width, height)."""
+    rng = np.random.default_rng(seed)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if mode == "P":
+        img = Image.fromarray(rng.integers(0, 255, (size[1], size[0], 3), dtype=np.uint8), "RGB").convert("P")
+    else:
+        channels = {"L": 1, "RGB": 3, "RGBA": 4}[mode]
+        data = rng.integers(0, 255, (size[1], size[0], channels), dtype=np.uint8)
+        img = Image.fromarray(data.squeeze(-1) if channels == 1 else data, mode)
+    img.save(path, format=fmt)
+    return path
+
+
+@pytest.fixture
+def image_folder(tmp_path: Path) -> Path:
+    """Three classes of 10 varied images each: mixed sizes, formats (PNG/JPEG/BMP/GIF) and modes (L/RGB/RGBA/P)."""
+    root = tmp_path / "images ünï"  # spaces and unicode in the path on purpose
+    kinds = [("png", "L"), ("jpg", "RGB"), ("bmp", "RGB"), ("gif", "P"), ("png", "RGBA")]
+    for c, name in enumerate(["cat", "dog", "owl"]):
+        for i in range(10):
+            ext, mode = kinds[i % len(kinds)]
+            write_image(root / name / f"img {i}.{ext}", mode=mode, size=(8 + i, 6 + 2 * c), seed=100 * c + i)
+    return root
+
+
+@pytest.fixture
+def digits_dataset(tmp_path: Path) -> Path:
+    """The real digits data ingested into a temp folder (the input of validate and train tests)."""
+    from archlab.ingest import ingest
+
+    out = tmp_path / "ingested"
+    ingest(make_params(), out_dir=out, rejected_csv=tmp_path / "rejected.csv")
+    return out

@@ -1,0 +1,49 @@
+"""A real git + DVC repository in a temp folder holding a copy of this project's pipeline (no mocks)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+from tests.conftest import ROOT, subprocess_env
+
+PIPELINE_FILES = ["dvc.yaml", "stages", "src", "data/raw/README.md", ".gitignore"]
+
+
+def run(cmd: list[str], cwd: Path, check: bool = True, timeout: int = 600, **env: str):
+    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, env=subprocess_env(**env), timeout=timeout)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"{' '.join(cmd)} exited {proc.returncode}\n{proc.stdout}\n{proc.stderr}")
+    return proc
+
+
+def make_repo(tmp_path: Path, params_text: str) -> Path:
+    """Copy the pipeline into `tmp_path/repo`, write its params.yaml, `git init` + `dvc init` and commit."""
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    for name in PIPELINE_FILES:
+        source = ROOT / name
+        target = repo / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if source.is_dir():
+            shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(source, target)
+    (repo / "params.yaml").write_text(params_text)
+    run(["git", "init", "-q"], repo)
+    run(["git", "config", "user.email", "test@archlab.invalid"], repo)
+    run(["git", "config", "user.name", "archlab test"], repo)
+    run(["dvc", "init", "-q"], repo)
+    run(["dvc", "config", "core.analytics", "false"], repo)
+    run(["git", "add", "-A"], repo)
+    run(["git", "commit", "-q", "-m", "pipeline"], repo)
+    return repo
+
+
+def changed_stages(repo: Path) -> set[str]:
+    """Names of the stages `dvc status` reports as changed."""
+    import json
+
+    out = run(["dvc", "status", "--json"], repo).stdout
+    return set(json.loads(out or "{}"))

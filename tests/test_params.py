@@ -1,0 +1,78 @@
+"""params.yaml schema: defaults, the repo's own file, and one clear message per kind of mistake."""
+
+import pytest
+
+from archlab.errors import ParamsError
+from archlab.params import load_params, parse_params
+from tests.conftest import ROOT
+
+
+def test_repo_params_file_is_valid():
+    params = load_params(ROOT / "params.yaml")
+    assert params.ingest.source == "digits"
+    assert params.mlflow.tracking_uri == "sqlite:///mlflow.db"
+
+
+def test_unknown_key_names_its_path():
+    with pytest.raises(ParamsError) as info:
+        parse_params({"ingest": {"sorce": "digits"}}, source="p.yaml")
+    message = str(info.value)
+    assert "p.yaml" in message and "ingest.sorce" in message and "unknown key" in message
+
+
+def test_wrong_type_names_key_value_and_expectation():
+    with pytest.raises(ParamsError) as info:
+        parse_params({"validate": {"min_per_class": "many"}})
+    message = str(info.value)
+    assert "validate.min_per_class" in message and "'many'" in message and "integer" in message
+
+
+def test_out_of_range_value_is_refused():
+    with pytest.raises(ParamsError) as info:
+        parse_params({"ingest": {"max_rejected_fraction": 1.5}})
+    assert "ingest.max_rejected_fraction" in str(info.value) and "1.5" in str(info.value)
+
+
+def test_bad_choice_lists_allowed_values():
+    with pytest.raises(ParamsError) as info:
+        parse_params({"ingest": {"source": "csv"}})
+    assert "'digits'" in str(info.value) and "'csv'" in str(info.value)
+
+
+def test_split_fractions_must_sum_to_one():
+    with pytest.raises(ParamsError) as info:
+        parse_params({"ingest": {"split": {"train": 0.8, "val": 0.15, "test": 0.15}}})
+    assert "ingest.split" in str(info.value) and "sum to 1.0" in str(info.value)
+
+
+def test_image_dir_requires_image_size():
+    with pytest.raises(ParamsError) as info:
+        parse_params({"ingest": {"source": "image_dir", "path": "x"}})
+    assert "image_size" in str(info.value)
+
+
+def test_several_mistakes_reported_together():
+    with pytest.raises(ParamsError) as info:
+        parse_params({"project": {"seed": -1}, "validate": {"max_imbalance_ratio": 0.5}})
+    assert "project.seed" in str(info.value) and "validate.max_imbalance_ratio" in str(info.value)
+
+
+def test_yaml_python_tags_are_refused(tmp_path):
+    bad = tmp_path / "params.yaml"
+    bad.write_text("project: !!python/object/apply:os.system ['echo pwned']\n")
+    with pytest.raises(ParamsError) as info:
+        load_params(bad)
+    assert str(bad) in str(info.value) and "not valid YAML" in str(info.value)
+
+
+def test_missing_params_file(tmp_path):
+    with pytest.raises(ParamsError) as info:
+        load_params(tmp_path / "nope.yaml")
+    assert "nope.yaml" in str(info.value) and "not found" in str(info.value)
+
+
+def test_top_level_must_be_a_mapping(tmp_path):
+    bad = tmp_path / "params.yaml"
+    bad.write_text("- just\n- a list\n")
+    with pytest.raises(ParamsError, match="mapping"):
+        load_params(bad)

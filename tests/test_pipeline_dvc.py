@@ -1,0 +1,81 @@
+"""The real `dvc repro` on a temp git+DVC repo: runs, is a no-op when nothing changed, re-runs exactly what a
+param change touches, and stops at validate when the data fails the suite."""
+
+import json
+
+import pytest
+
+from tests.dvcrepo import changed_stages, make_repo, run
+
+PARAMS = """\
+project: {name: e2e, seed: 7}
+ingest: {source: digits, path: data/raw}
+validate: {min_per_class: 5}
+"""
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def repo(tmp_path_factory):
+    repo = make_repo(tmp_path_factory.mktemp("dvc"), PARAMS)
+    run(["dvc", "repro"], repo)
+    return repo
+
+
+def test_repro_writes_declared_outputs(repo):
+    meta = json.loads((repo / "data/ingested/meta.json").read_text())
+    assert meta["count"] == 1797 and meta["seed"] == 7
+    assert json.loads((repo / "reports/validation.json").read_text())["success"] is True
+    assert (repo / "reports/data_docs/index.html").is_file()
+    assert (repo / "reports/ingest_rejected.csv").read_text().strip() == "source_ref,reason"
+    lock = (repo / "dvc.lock").read_text()
+    assert "ingest:" in lock and "validate:" in lock
+
+
+def test_second_repro_is_a_no_op(repo):
+    out = run(["dvc", "repro"], repo).stdout
+    assert "didn't change, skipping" in out and "Running stage" not in out
+    assert changed_stages(repo) == set()
+
+
+def test_validate_param_change_touches_only_validate(repo):
+    params = repo / "params.yaml"
+    original = params.read_text()
+    params.write_text(original.replace("min_per_class: 5", "min_per_class: 6"))
+    try:
+        assert changed_stages(repo) == {"validate"}
+    finally:
+        params.write_text(original)
+
+
+def test_ingest_param_change_reruns_ingest_and_downstream(repo):
+    params = repo / "params.yaml"
+    original = params.read_text()
+    params.write_text(original.replace("seed: 7", "seed: 8"))
+    try:
+        assert changed_stages(repo) == {"ingest"}
+        out = run(["dvc", "repro"], repo).stdout
+        assert "Running stage 'ingest'" in out and "Running stage 'validate'" in out
+        assert json.loads((repo / "data/ingested/meta.json").read_text())["seed"] == 8
+    finally:
+        params.write_text(original)
+        run(["dvc", "repro"], repo)
+
+
+def test_failed_validation_stops_the_pipeline(tmp_path):
+    repo = make_repo(tmp_path, PARAMS.replace("min_per_class: 5", "min_per_class: 500"))
+    proc = run(["dvc", "repro"], repo, check=False)
+    assert proc.returncode != 0
+    assert "critical expectation(s) failed" in proc.stderr
+    assert "class_counts.column_values_to_be_between.count" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert "validate" in changed_stages(repo)  # not recorded as done in dvc.lock
+
+
+def test_bad_params_stop_ingest_with_the_key_path(tmp_path):
+    repo = make_repo(tmp_path, PARAMS.replace("source: digits", "source: digits, colour_mode: rgb"))
+    proc = run(["dvc", "repro"], repo, check=False)
+    assert proc.returncode != 0
+    assert "ingest.colour_mode: unknown key" in proc.stderr
+    assert not (repo / "data/ingested").exists()

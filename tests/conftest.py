@@ -25,8 +25,13 @@ def make_params(**sections) -> Params:
 
 
 def subprocess_env(**extra: str) -> dict[str, str]:
-    """Environment for real subprocesses: the venv's bin first (dvc, python), quiet TensorFlow."""
+    """Environment for real subprocesses: the venv's bin first (dvc, python), quiet TensorFlow.
+
+    MLFLOW_TRACKING_URI is dropped unless given: `mlflow.set_tracking_uri` in a test exports it, and it must not
+    redirect a subprocess's runs into that test's store.
+    """
     env = dict(os.environ)
+    env.pop("MLFLOW_TRACKING_URI", None)
     env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
     env.update(extra)
     return env
@@ -67,3 +72,31 @@ def digits_dataset(tmp_path: Path) -> Path:
     out = tmp_path / "ingested"
     ingest(make_params(), out_dir=out, rejected_csv=tmp_path / "rejected.csv")
     return out
+
+
+@pytest.fixture(scope="session")
+def digits_session_dataset(tmp_path_factory) -> Path:
+    """Digits ingested once per test session (read-only users only)."""
+    from archlab.ingest import ingest
+
+    root = tmp_path_factory.mktemp("digits")
+    ingest(make_params(), out_dir=root / "ingested", rejected_csv=root / "rejected.csv")
+    return root / "ingested"
+
+
+@pytest.fixture(scope="session")
+def tiny_data(digits_session_dataset):
+    """A few hundred real digits: enough for a loss to fall in two epochs, small enough for a fast suite."""
+    from archlab.training.data import load_training_data, subset
+
+    return subset(load_training_data(digits_session_dataset), n_train=300, n_val=100)
+
+
+def quick_params(arch, epochs: int = 2, **extra):
+    """An architecture's params with few epochs/iterations (whichever it has)."""
+    fields = arch.params.model_fields
+    values = {key: epochs for key in ("epochs", "pretrain_epochs", "n_iter") if key in fields}
+    if "patience" in fields:
+        values["patience"] = 100
+    values.update(extra)
+    return arch.params.model_validate(values)

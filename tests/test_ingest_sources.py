@@ -88,19 +88,29 @@ def _write_idx_gz(path, array, magic_header_len):
         fh.write(b"\0" * magic_header_len + array.astype(np.uint8).tobytes())
 
 
-def test_keras_fashion_mnist_from_preseeded_cache(tmp_path, monkeypatch):
-    """The real keras.datasets code path, reading a small file of the right format from a pre-seeded cache."""
+def test_keras_fashion_mnist_from_preseeded_cache(tmp_path):
+    """The real keras.datasets code path, reading a small file of the right format from a pre-seeded cache.
+
+    A real stage subprocess: Keras reads KERAS_HOME once, at import, so the cache location must be set before.
+    """
     cache = tmp_path / "keras_home" / "datasets" / "fashion-mnist"
     cache.mkdir(parents=True)
     rng = np.random.default_rng(0)
     for part, n in (("train", 40), ("t10k", 20)):
         _write_idx_gz(cache / f"{part}-labels-idx1-ubyte.gz", np.arange(n) % 10, 8)
         _write_idx_gz(cache / f"{part}-images-idx3-ubyte.gz", rng.integers(0, 256, (n, 28, 28)), 16)
-    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras_home"))
-    meta, ds = _ingest(tmp_path, source="keras", keras_dataset="fashion_mnist",
-                       split={"train": 0.6, "val": 0.2, "test": 0.2})
+    params = tmp_path / "params.yaml"
+    params.write_text("ingest: {source: keras, keras_dataset: fashion_mnist, "
+                      "split: {train: 0.6, val: 0.2, test: 0.2}}\n")
+    proc = subprocess.run([sys.executable, str(ROOT / "stages/ingest.py"), "--params", str(params),
+                           "--out", str(tmp_path / "out"), "--rejected", str(tmp_path / "rej.csv")],
+                          capture_output=True, text=True, timeout=120,
+                          env=subprocess_env(KERAS_HOME=str(tmp_path / "keras_home"),
+                                             https_proxy="http://127.0.0.1:9", HTTPS_PROXY="http://127.0.0.1:9"))
+    assert proc.returncode == 0, proc.stderr
+    ds = read_dataset(tmp_path / "out")
     assert ds.images.shape == (60, 28, 28, 1)
-    assert meta["class_names"][9] == "Ankle boot"
+    assert ds.meta["class_names"][9] == "Ankle boot"
     assert np.bincount(ds.labels).tolist() == [6] * 10
 
 

@@ -11,6 +11,10 @@ PARAMS = """\
 project: {name: e2e, seed: 7}
 ingest: {source: digits, path: data/raw}
 validate: {min_per_class: 5}
+train:
+  architectures: [baseline, cnn]
+  baseline: {C: 1.0}
+  cnn: {epochs: 2, filters: [8], dense_units: 16}
 """
 
 pytestmark = pytest.mark.slow
@@ -31,6 +35,30 @@ def test_repro_writes_declared_outputs(repo):
     assert (repo / "reports/ingest_rejected.csv").read_text().strip() == "source_ref,reason"
     lock = (repo / "dvc.lock").read_text()
     assert "ingest:" in lock and "validate:" in lock
+
+
+def test_train_stages_record_models_metrics_and_one_pipeline_run(repo):
+    import mlflow
+
+    for name in ("baseline", "cnn"):
+        assert (repo / f"models/{name}/info.json").is_file()
+        assert json.loads((repo / f"metrics/train/{name}.json").read_text())["best_val_accuracy"] > 0.1
+        assert (repo / f"plots/train/{name}.csv").is_file()
+    mlflow.set_tracking_uri(f"sqlite:///{repo}/mlflow.db")
+    runs = mlflow.search_runs(experiment_names=["e2e"], output_format="list")
+    assert sorted(r.info.run_name for r in runs) == ["baseline", "cnn"]
+    ids = {r.data.tags["archlab.pipeline_run_id"] for r in runs}
+    assert len(ids) == 1 and ids.pop().startswith("dvc-")  # both stages of one `dvc repro` share it
+
+
+def test_cnn_param_change_touches_only_train_cnn(repo):
+    params = repo / "params.yaml"
+    original = params.read_text()
+    params.write_text(original.replace("cnn: {epochs: 2,", "cnn: {epochs: 3,"))
+    try:
+        assert changed_stages(repo) == {"train@cnn"}
+    finally:
+        params.write_text(original)
 
 
 def test_second_repro_is_a_no_op(repo):
@@ -54,9 +82,11 @@ def test_ingest_param_change_reruns_ingest_and_downstream(repo):
     original = params.read_text()
     params.write_text(original.replace("seed: 7", "seed: 8"))
     try:
-        assert changed_stages(repo) == {"ingest"}
+        # the seed is a declared param of ingest and of every train stage (weight init); validate follows ingest
+        assert changed_stages(repo) == {"ingest", "train@baseline", "train@cnn"}
         out = run(["dvc", "repro"], repo).stdout
         assert "Running stage 'ingest'" in out and "Running stage 'validate'" in out
+        assert "Running stage 'train@cnn'" in out
         assert json.loads((repo / "data/ingested/meta.json").read_text())["seed"] == 8
     finally:
         params.write_text(original)

@@ -68,18 +68,36 @@ class ValidateParams(Strict):
     max_imbalance_ratio: float = Field(3.0, ge=1.0)
 
 
+DEFAULT_ARCHITECTURES = ("baseline", "shallow_mlp", "deep_mlp", "cnn", "rnn", "lstm", "transformer", "autoencoder",
+                         "rbm")
+
+
+class TrainParams(BaseModel):
+    """`train.architectures` plus one block per architecture (`train.<name>`), each checked by its own schema."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+    architectures: list[str] = Field(default_factory=lambda: list(DEFAULT_ARCHITECTURES), min_length=1)
+
+    def arch_params(self, name: str) -> BaseModel:
+        """The validated `train.<name>` block (defaults where the block or a key is absent)."""
+        from archlab.architectures.registry import get
+
+        return get(name).params.model_validate((self.model_extra or {}).get(name) or {})
+
+
 class Params(Strict):
     project: ProjectParams = ProjectParams()
     mlflow: MlflowParams = MlflowParams()
     ingest: IngestParams = IngestParams()
     validate_: ValidateParams = Field(ValidateParams(), alias="validate")
+    train: TrainParams = TrainParams()
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
 
-def _describe(error: dict) -> str:
+def _describe(error: dict, prefix: tuple = ()) -> str:
     """One line per schema error: key path, received value, what is allowed."""
-    path = ".".join(str(part) for part in error["loc"]) or "<top level>"
+    path = ".".join(str(part) for part in (*prefix, *error["loc"])) or "<top level>"
     if error["type"] == "extra_forbidden":
         return f"{path}: unknown key (received {error['input']!r}); check the spelling against params.yaml's schema"
     return f"{path}: {error['msg']} (received {error['input']!r})"
@@ -100,10 +118,35 @@ def parse_params(raw: object, *, source: str = "params") -> Params:
     if not isinstance(raw, dict):
         raise ParamsError(f"{source}: expected a mapping of sections at the top level, got {type(raw).__name__}")
     try:
-        return Params.model_validate(raw)
+        params = Params.model_validate(raw)
     except ValidationError as exc:
         lines = [_describe(err) for err in exc.errors()]
         raise ParamsError(f"{source}: invalid params\n  " + "\n  ".join(lines)) from None
+    lines = _train_block_errors(params.train)
+    if lines:
+        raise ParamsError(f"{source}: invalid params\n  " + "\n  ".join(lines))
+    return params
+
+
+def _train_block_errors(train: TrainParams) -> list[str]:
+    """Check `train.architectures` and every `train.<name>` block against the registry and its schemas."""
+    from archlab.architectures.registry import registry
+
+    known = registry()
+    lines = [f"train.architectures: unknown architecture {name!r}; registered: {sorted(known)}"
+             for name in train.architectures if name not in known]
+    for name, block in (train.model_extra or {}).items():
+        if name not in known:
+            lines.append(f"train.{name}: unknown key (received {block!r}); architectures are {sorted(known)}")
+            continue
+        if block is not None and not isinstance(block, dict):
+            lines.append(f"train.{name}: expected a mapping of hyper-parameters (received {block!r})")
+            continue
+        try:
+            known[name].params.model_validate(block or {})
+        except ValidationError as exc:
+            lines.extend(_describe(err, ("train", name)) for err in exc.errors())
+    return lines
 
 
 def load_params(path: str | Path = "params.yaml") -> Params:

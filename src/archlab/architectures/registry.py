@@ -1,0 +1,62 @@
+"""The registry of architectures, chosen by name from `train.architectures`.
+
+Adding an architecture is one new file in `archlab/architectures/zoo/` (a params class, a builder, a `register`
+call) plus its block in params.yaml: modules in `zoo/` are discovered, not listed. Zoo modules import Keras only
+inside their builders, so reading params never pays for TensorFlow.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel
+
+REGISTRY: dict[str, Architecture] = {}
+
+
+@dataclass(frozen=True)
+class Architecture:
+    """One trainable architecture.
+
+    Attributes:
+        name: the registry key, the DVC stage suffix (`train@<name>`) and the params block (`train.<name>`).
+        family: a coarse label for the MLflow UI (`mlp`, `convolutional`, `recurrent`, `attention`, `classical`...).
+        params: the pydantic schema of `train.<name>`.
+        fit: trains on a `TrainingData` with validated params and returns a `Trained`.
+    """
+
+    name: str
+    family: str
+    params: type[BaseModel]
+    fit: Callable[..., Any]
+
+
+def register(architecture: Architecture) -> Architecture:
+    """Add an architecture to the registry; a second one with the same name is a programming error."""
+    if architecture.name in REGISTRY:
+        raise ValueError(f"architecture {architecture.name!r} is registered twice")
+    REGISTRY[architecture.name] = architecture
+    return architecture
+
+
+def registry() -> dict[str, Architecture]:
+    """All architectures, importing every module of the zoo package once."""
+    from archlab.architectures import zoo
+
+    for module in pkgutil.iter_modules(zoo.__path__):
+        importlib.import_module(f"{zoo.__name__}.{module.name}")
+    return REGISTRY
+
+
+def get(name: str) -> Architecture:
+    """The architecture registered under `name`."""
+    from archlab.errors import ParamsError
+
+    known = registry()
+    if name not in known:
+        raise ParamsError(f"unknown architecture {name!r}; registered: {sorted(known)}")
+    return known[name]

@@ -1,0 +1,1 @@
+"""One module per architecture; each calls `registry.register` at import time."""

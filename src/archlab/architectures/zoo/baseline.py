@@ -1,0 +1,33 @@
+"""`baseline`: logistic regression on flattened pixels, the bar every network must clear."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from archlab.architectures.registry import Architecture, register
+from archlab.params import Strict
+
+
+class BaselineParams(Strict):
+    C: float = Field(1.0, gt=0.0, description="inverse L2 regularisation strength")
+    max_iter: int = Field(2000, ge=1)
+
+
+def build(params: BaselineParams):
+    """Pipeline: flatten and scale pixels to [0, 1], then multinomial logistic regression."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer
+
+    from archlab.architectures.common import flatten_unit
+
+    return make_pipeline(FunctionTransformer(flatten_unit), LogisticRegression(C=params.C, max_iter=params.max_iter))
+
+
+def fit(data, params: BaselineParams, ctx):
+    from archlab.training.sklearn_fit import fit_estimator
+
+    return fit_estimator(build(params), data)
+
+
+register(Architecture(name="baseline", family="classical", params=BaselineParams, fit=fit))

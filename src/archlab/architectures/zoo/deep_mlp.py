@@ -1,0 +1,38 @@
+"""`deep_mlp`: three or more hidden Dense layers, each with batch norm, ReLU and dropout."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from archlab.architectures.common import KerasFitParams
+from archlab.architectures.registry import Architecture, register
+
+
+class DeepMlpParams(KerasFitParams):
+    hidden_units: list[int] = Field([512, 256, 128], min_length=3, description="one entry per hidden layer (3+)")
+    dropout: float = Field(0.3, ge=0.0, lt=1.0)
+
+
+def build(input_shape: tuple[int, ...], n_classes: int, params: DeepMlpParams):
+    """(N, H, W, C) pixels 0..255 -> (N, n_classes); Dense -> BatchNorm -> ReLU -> Dropout per hidden layer."""
+    import keras
+    from keras import layers
+
+    inputs = keras.Input(shape=input_shape, name="pixels")
+    x = layers.Flatten()(layers.Rescaling(1.0 / 255)(inputs))
+    for units in params.hidden_units:
+        x = layers.Dense(units, use_bias=False)(x)  # batch norm's shift makes the bias redundant
+        x = layers.BatchNormalization()(x)
+        x = layers.Activation("relu")(x)
+        x = layers.Dropout(params.dropout)(x)
+    outputs = layers.Dense(n_classes, activation="softmax", dtype="float32", name="probabilities")(x)
+    return keras.Model(inputs, outputs, name="deep_mlp")
+
+
+def fit(data, params: DeepMlpParams, ctx):
+    from archlab.training.fit import fit_classifier
+
+    return fit_classifier(build(data.input_shape, data.n_classes, params), data, params, ctx)
+
+
+register(Architecture(name="deep_mlp", family="mlp", params=DeepMlpParams, fit=fit))

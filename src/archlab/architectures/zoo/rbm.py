@@ -1,0 +1,43 @@
+"""`rbm`: scikit-learn BernoulliRBM features (pixels scaled to [0, 1]) feeding a logistic regression."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from archlab.architectures.registry import Architecture, register
+from archlab.params import Strict
+
+
+class RbmParams(Strict):
+    n_components: int = Field(256, ge=1)
+    learning_rate: float = Field(0.05, gt=0.0)
+    n_iter: int = Field(60, ge=1)
+    batch_size: int = Field(32, ge=1)
+    C: float = Field(1000.0, gt=0.0)
+    max_iter: int = Field(2000, ge=1)
+
+
+def build(params: RbmParams, seed: int):
+    """Pipeline: flatten to [0, 1] -> BernoulliRBM hidden-unit probabilities -> logistic regression."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.neural_network import BernoulliRBM
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer
+
+    from archlab.architectures.common import flatten_unit
+
+    return make_pipeline(
+        FunctionTransformer(flatten_unit),
+        BernoulliRBM(n_components=params.n_components, learning_rate=params.learning_rate, n_iter=params.n_iter,
+                     batch_size=params.batch_size, random_state=seed),
+        LogisticRegression(C=params.C, max_iter=params.max_iter),
+    )
+
+
+def fit(data, params: RbmParams, ctx):
+    from archlab.training.sklearn_fit import fit_estimator
+
+    return fit_estimator(build(params, ctx.seed), data)
+
+
+register(Architecture(name="rbm", family="energy-based", params=RbmParams, fit=fit))

@@ -1,0 +1,38 @@
+"""`rnn`: a SimpleRNN reading the image row by row."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from archlab.architectures.common import KerasFitParams
+from archlab.architectures.registry import Architecture, register
+
+
+class RnnParams(KerasFitParams):
+    units: list[int] = Field([128], min_length=1, description="one SimpleRNN layer per entry")
+    dropout: float = Field(0.2, ge=0.0, lt=1.0)
+
+
+def build(input_shape: tuple[int, ...], n_classes: int, params: RnnParams):
+    """(N, H, W, C) -> rows (N, H, W*C) -> stacked SimpleRNN -> (N, n_classes)."""
+    import keras
+    from keras import layers
+
+    from archlab.architectures.rows import rows_as_sequence
+
+    inputs = keras.Input(shape=input_shape, name="pixels")
+    x = rows_as_sequence(inputs, input_shape)
+    for i, units in enumerate(params.units):
+        x = layers.SimpleRNN(units, return_sequences=i < len(params.units) - 1)(x)
+    x = layers.Dropout(params.dropout)(x)
+    outputs = layers.Dense(n_classes, activation="softmax", dtype="float32", name="probabilities")(x)
+    return keras.Model(inputs, outputs, name="rnn")
+
+
+def fit(data, params: RnnParams, ctx):
+    from archlab.training.fit import fit_classifier
+
+    return fit_classifier(build(data.input_shape, data.n_classes, params), data, params, ctx)
+
+
+register(Architecture(name="rnn", family="recurrent", params=RnnParams, fit=fit))

@@ -1,0 +1,36 @@
+"""`shallow_mlp`: one hidden Dense layer with ReLU, the shallow network of the curriculum."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from archlab.architectures.common import KerasFitParams
+from archlab.architectures.registry import Architecture, register
+
+
+class ShallowMlpParams(KerasFitParams):
+    hidden_units: int = Field(256, ge=1)
+    dropout: float = Field(0.2, ge=0.0, lt=1.0)
+
+
+def build(input_shape: tuple[int, ...], n_classes: int, params: ShallowMlpParams):
+    """(N, H, W, C) pixels 0..255 -> (N, n_classes) class probabilities."""
+    import keras
+    from keras import layers
+
+    inputs = keras.Input(shape=input_shape, name="pixels")
+    x = layers.Rescaling(1.0 / 255)(inputs)
+    x = layers.Flatten()(x)
+    x = layers.Dense(params.hidden_units, activation="relu")(x)
+    x = layers.Dropout(params.dropout)(x)
+    outputs = layers.Dense(n_classes, activation="softmax", dtype="float32", name="probabilities")(x)
+    return keras.Model(inputs, outputs, name="shallow_mlp")
+
+
+def fit(data, params: ShallowMlpParams, ctx):
+    from archlab.training.fit import fit_classifier
+
+    return fit_classifier(build(data.input_shape, data.n_classes, params), data, params, ctx)
+
+
+register(Architecture(name="shallow_mlp", family="mlp", params=ShallowMlpParams, fit=fit))

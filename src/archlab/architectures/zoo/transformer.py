@@ -1,0 +1,75 @@
+"""`transformer`: a small Vision Transformer: patch embedding, learned positions, self-attention encoder blocks."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from archlab.architectures.common import KerasFitParams
+from archlab.architectures.registry import Architecture, register
+
+
+class TransformerParams(KerasFitParams):
+    patch_size: int = Field(2, ge=1)
+    embed_dim: int = Field(64, ge=1)
+    num_heads: int = Field(4, ge=1)
+    num_layers: int = Field(2, ge=1)
+    mlp_dim: int = Field(128, ge=1)
+    dropout: float = Field(0.1, ge=0.0, lt=1.0)
+    pooling: Literal["cls", "mean"] = "mean"
+    optimizer: Literal["adam", "adamw", "sgd"] = "adamw"
+
+
+def encoder_block(x, num_heads: int, embed_dim: int, mlp_dim: int, dropout: float):
+    """Pre-norm block: x + MHA(LN(x), LN(x)), then x + MLP(LN(x)); (N, T, D) -> (N, T, D)."""
+    from keras import layers
+
+    h = layers.LayerNormalization(epsilon=1e-6)(x)
+    h = layers.MultiHeadAttention(num_heads=num_heads, key_dim=max(1, embed_dim // num_heads), dropout=dropout)(h, h)
+    x = layers.Add()([x, h])
+    h = layers.LayerNormalization(epsilon=1e-6)(x)
+    h = layers.Dense(mlp_dim, activation="gelu")(h)
+    h = layers.Dropout(dropout)(h)
+    h = layers.Dense(embed_dim)(h)
+    return layers.Add()([x, h])
+
+
+def build(input_shape: tuple[int, ...], n_classes: int, params: TransformerParams):
+    """(N, H, W, C) pixels 0..255 -> patches (N, T, D) -> encoder blocks -> class token or mean -> (N, n_classes)."""
+    import keras
+    from keras import layers
+
+    from archlab.architectures.layers import ClassToken, PositionEmbedding
+
+    height, width = input_shape[0], input_shape[1]
+    if params.patch_size > min(height, width):
+        from archlab.errors import ParamsError
+
+        raise ParamsError(f"train.transformer.patch_size={params.patch_size} is larger than the images "
+                          f"({height}x{width}); use at most {min(height, width)}")
+    n_patches = (height // params.patch_size) * (width // params.patch_size)
+    inputs = keras.Input(shape=input_shape, name="pixels")
+    x = layers.Rescaling(1.0 / 255)(inputs)
+    # A strided convolution is the linear projection of non-overlapping patches.
+    x = layers.Conv2D(params.embed_dim, params.patch_size, strides=params.patch_size, name="patch_embed")(x)
+    x = layers.Reshape((n_patches, params.embed_dim))(x)
+    if params.pooling == "cls":
+        x = ClassToken(name="class_token")(x)
+    x = PositionEmbedding(name="position_embedding")(x)
+    x = layers.Dropout(params.dropout)(x)
+    for _ in range(params.num_layers):
+        x = encoder_block(x, params.num_heads, params.embed_dim, params.mlp_dim, params.dropout)
+    x = layers.LayerNormalization(epsilon=1e-6)(x)
+    x = x[:, 0] if params.pooling == "cls" else layers.GlobalAveragePooling1D()(x)
+    outputs = layers.Dense(n_classes, activation="softmax", dtype="float32", name="probabilities")(x)
+    return keras.Model(inputs, outputs, name="transformer")
+
+
+def fit(data, params: TransformerParams, ctx):
+    from archlab.training.fit import fit_classifier
+
+    return fit_classifier(build(data.input_shape, data.n_classes, params), data, params, ctx)
+
+
+register(Architecture(name="transformer", family="attention", params=TransformerParams, fit=fit))

@@ -1,0 +1,95 @@
+"""Model files: Keras 3 `.keras` for networks, skops for scikit-learn pipelines; never plain pickle.
+
+Loading is safe by default: `.keras` files load in Keras safe mode (no code from Lambda layers), and skops files
+load only if every type they contain is a standard scikit-learn/numpy type or one of archlab's own functions
+listed here. A pickle/joblib file is refused unless the caller passes `trust_pickle=True`.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from archlab.errors import ArchlabError
+
+MODEL_KERAS, MODEL_SKOPS, INFO = "model.keras", "model.skops", "info.json"
+TRUSTED_SKOPS_TYPES = ["archlab.architectures.common.flatten_unit"]
+PICKLE_SUFFIXES = {".pkl", ".pickle", ".joblib"}
+
+
+def save(model: Any, kind: str, folder: Path) -> Path:
+    """Write the model into `folder` as model.keras or model.skops and return its path."""
+    folder.mkdir(parents=True, exist_ok=True)
+    if kind == "keras":
+        path = folder / MODEL_KERAS
+        model.save(path)
+    else:
+        import skops.io as sio
+
+        path = folder / MODEL_SKOPS
+        sio.dump(model, path)
+    return path
+
+
+def model_file(path: str | Path) -> Path:
+    """The model file itself, given the file or a models/<name>/ folder."""
+    path = Path(path)
+    if path.is_dir():
+        for name in (MODEL_KERAS, MODEL_SKOPS):
+            if (path / name).is_file():
+                return path / name
+        raise ArchlabError(f"{path}: no {MODEL_KERAS} or {MODEL_SKOPS} in this model folder")
+    if not path.is_file():
+        raise ArchlabError(f"{path}: model file not found")
+    return path
+
+
+def load(path: str | Path, *, trust_pickle: bool = False) -> Any:
+    """Load a model file or folder safely (see the module docstring)."""
+    path = model_file(path)
+    suffix = path.suffix.lower()
+    if suffix == ".keras":
+        import keras
+
+        import archlab.architectures.layers  # noqa: F401 - registers archlab's custom layers for deserialisation
+
+        try:
+            return keras.saving.load_model(path, safe_mode=True)
+        except ValueError as exc:
+            raise ArchlabError(f"{path}: refused or unreadable Keras model ({exc})") from None
+    if suffix == ".skops":
+        import skops.io as sio
+
+        untrusted = [t for t in sio.get_untrusted_types(file=path) if t not in TRUSTED_SKOPS_TYPES]
+        if untrusted:
+            raise ArchlabError(f"{path}: skops file contains types archlab does not trust: {untrusted}")
+        return sio.load(path, trusted=TRUSTED_SKOPS_TYPES)
+    if suffix in PICKLE_SUFFIXES:
+        if not trust_pickle:
+            raise ArchlabError(f"{path}: pickle-based model files can run arbitrary code when loaded; refusing. "
+                               "Pass --trust-pickle only for files you made yourself.")
+        import joblib
+
+        return joblib.load(path)
+    raise ArchlabError(f"{path}: unknown model format {suffix!r}; expected .keras or .skops")
+
+
+def predict_proba(model: Any, images: np.ndarray, batch_size: int = 256) -> np.ndarray:
+    """Class probabilities (N, n_classes) for uint8 (N, H, W, C) images, whatever the model kind."""
+    if hasattr(model, "predict_proba"):
+        return np.asarray(model.predict_proba(images))
+    return np.asarray(model.predict(np.asarray(images, dtype=np.float32), batch_size=batch_size, verbose=0))
+
+
+def write_info(folder: Path, info: dict) -> None:
+    (folder / INFO).write_text(json.dumps(info, indent=2) + "\n")
+
+
+def read_info(folder: str | Path) -> dict:
+    path = Path(folder) / INFO
+    if not path.is_file():
+        raise ArchlabError(f"{folder}: missing {INFO}; is this a trained archlab model folder?")
+    return json.loads(path.read_text())

@@ -1,0 +1,1 @@
+"""Training: the shared loop, the per-stage orchestration, model files and summaries."""

@@ -1,0 +1,50 @@
+"""What every architecture trains on: the train and val splits of the ingested dataset, never test."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from archlab.data.store import read_dataset
+
+
+@dataclass(frozen=True)
+class TrainingData:
+    """Train/val arrays (uint8 NHWC images, int labels) plus what tracking needs to describe them."""
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_val: np.ndarray
+    y_val: np.ndarray
+    class_names: list[str]
+    dataset_hash: str
+    manifest: pd.DataFrame
+    source: str
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        return tuple(self.x_train.shape[1:])
+
+    @property
+    def n_classes(self) -> int:
+        return len(self.class_names)
+
+
+def load_training_data(folder: str | Path) -> TrainingData:
+    """Read the train and val splits (the test split stays unseen until evaluation)."""
+    dataset = read_dataset(folder)
+    x_train, y_train, _ = dataset.split("train")
+    x_val, y_val, _ = dataset.split("val")
+    return TrainingData(x_train=x_train, y_train=y_train, x_val=x_val, y_val=y_val,
+                        class_names=list(dataset.meta["class_names"]), dataset_hash=dataset.meta["dataset_hash"],
+                        manifest=dataset.manifest, source=str(Path(folder)))
+
+
+def subset(data: TrainingData, n_train: int, n_val: int) -> TrainingData:
+    """A smaller copy (first rows of each split), for tests and quick looks."""
+    return TrainingData(x_train=data.x_train[:n_train], y_train=data.y_train[:n_train], x_val=data.x_val[:n_val],
+                        y_val=data.y_val[:n_val], class_names=data.class_names, dataset_hash=data.dataset_hash,
+                        manifest=data.manifest, source=data.source)

@@ -1,0 +1,175 @@
+"""The one training loop every Keras architecture shares, and what every `fit` returns."""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from archlab.architectures.common import KerasFitParams
+from archlab.training.data import TrainingData
+
+log = logging.getLogger(__name__)
+HISTORY_FILE = "history.jsonl"
+
+
+@dataclass
+class FitContext:
+    """What the stage hands to an architecture's `fit`.
+
+    Attributes:
+        seed: `project.seed`.
+        checkpoint_dir: per-epoch backups (BackupAndRestore) and the epoch history; survives a killed stage so a
+            re-run resumes, deleted after success. Keyed by params and data, so a changed config starts fresh.
+        on_epoch: called with (phase, epoch, metrics) after each epoch (MLflow logging).
+        artifact_dir: folder for figures the architecture produces (PNG grids).
+    """
+
+    seed: int
+    checkpoint_dir: Path
+    on_epoch: Callable[[str, int, dict[str, float]], None] = lambda phase, epoch, metrics: None
+    artifact_dir: Path | None = None
+
+
+@dataclass
+class Trained:
+    """A trained model and its record: per-epoch history, extra final metrics, figures, companion models."""
+
+    model: Any
+    kind: str  # "keras" or "sklearn"
+    history: list[dict[str, float]] = field(default_factory=list)
+    metrics: dict[str, float] = field(default_factory=dict)
+    figures: list[Path] = field(default_factory=list)
+    companions: dict[str, Any] = field(default_factory=dict)
+
+
+def make_optimizer(params: KerasFitParams, learning_rate: float | None = None):
+    import keras
+
+    lr = learning_rate if learning_rate is not None else params.learning_rate
+    return {"adam": keras.optimizers.Adam, "adamw": keras.optimizers.AdamW,
+            "sgd": lambda learning_rate: keras.optimizers.SGD(learning_rate, momentum=0.9)}[params.optimizer](
+        learning_rate=lr)
+
+
+def compile_classifier(model, params: KerasFitParams, learning_rate: float | None = None) -> None:
+    """Sparse categorical cross-entropy on softmax outputs, accuracy, the optimizer and XLA choice from params."""
+    model.compile(optimizer=make_optimizer(params, learning_rate), loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"], jit_compile=params.jit_compile)
+
+
+def _read_history(path: Path) -> list[dict[str, float]]:
+    """Epoch rows in order; an epoch recorded twice (killed after recording, before its backup) keeps the last."""
+    if not path.is_file():
+        return []
+    rows = {}
+    for line in path.read_text().splitlines():
+        if line.strip():
+            row = json.loads(line)
+            rows[row["epoch"]] = row
+    return [rows[epoch] for epoch in sorted(rows)]
+
+
+def _epoch_recorder(path: Path, phase: str, offset: int, on_epoch):
+    """A callback that appends each epoch to history.jsonl (so a resumed run keeps earlier epochs) and reports it.
+
+    On a resume, the epochs recorded before the kill are reported again once Keras has restored its backup (the
+    first `on_epoch_begin`), and only those the backup covers: an epoch recorded after its backup was lost is
+    dropped and will be re-run, so no epoch is reported twice.
+    """
+    import keras
+
+    def report(row):
+        on_epoch(phase, row["epoch"], {k: v for k, v in row.items() if k not in ("phase", "epoch")})
+
+    class EpochRecorder(keras.callbacks.Callback):
+        replayed = False
+
+        def _replay(self, completed: int | None) -> None:
+            rows = [row for row in _read_history(path) if completed is None or row["epoch"] <= offset + completed]
+            path.write_text("".join(json.dumps(row) + "\n" for row in rows))
+            for row in rows:
+                report(row)
+            self.replayed = True
+
+        def on_epoch_begin(self, epoch, logs=None):
+            if not self.replayed:
+                self._replay(completed=epoch)
+
+        def on_epoch_end(self, epoch, logs=None):
+            row = {"phase": phase, "epoch": offset + epoch + 1, **{k: float(v) for k, v in (logs or {}).items()}}
+            with path.open("a") as fh:
+                fh.write(json.dumps(row) + "\n")
+            report(row)
+
+        def on_train_end(self, logs=None):
+            if not self.replayed:  # the backup already covered every epoch
+                self._replay(completed=None)
+
+    return EpochRecorder()
+
+
+def fit_keras(model, x_train: np.ndarray, y_train: np.ndarray, x_val: np.ndarray, y_val: np.ndarray,
+              params: KerasFitParams, ctx: FitContext, *, phase: str = "train", epoch_offset: int = 0,
+              monitor: str = "val_loss") -> list[dict[str, float]]:
+    """Fit a compiled model with early stopping (best weights restored), NaN guard and resumable checkpoints.
+
+    Returns:
+        The history of this phase, one dict per epoch, including epochs run before a resume.
+    """
+    import keras
+
+    phase_dir = ctx.checkpoint_dir / phase
+    phase_dir.mkdir(parents=True, exist_ok=True)
+    history_path = phase_dir / HISTORY_FILE
+    resumed = _read_history(history_path)
+    if resumed:
+        log.info("resuming %s from epoch %d (checkpoint %s)", phase, len(resumed), phase_dir)
+    backup_dir = phase_dir / "backup"
+
+    def callbacks():
+        return [
+            # The recorder runs before the backup: a kill between the two re-runs one epoch, it loses no row.
+            _epoch_recorder(history_path, phase, epoch_offset, ctx.on_epoch),
+            # double_checkpoint keeps the previous epoch's backup: a kill while writing leaves one readable copy.
+            keras.callbacks.BackupAndRestore(backup_dir=str(backup_dir), delete_checkpoint=False,
+                                             double_checkpoint=True),
+            keras.callbacks.EarlyStopping(monitor=monitor, patience=params.patience, restore_best_weights=True),
+            keras.callbacks.TerminateOnNaN(),
+        ]
+
+    def run_fit():
+        model.fit(x_train, y_train, validation_data=(x_val, y_val), epochs=params.epochs,
+                  batch_size=params.batch_size, callbacks=callbacks(), shuffle=True,
+                  verbose=1 if sys.stderr.isatty() else 2)
+
+    try:
+        run_fit()
+    except OSError as exc:
+        if not backup_dir.exists():
+            raise
+        # Killed while writing the very first backup: nothing readable to resume from, so start the phase over.
+        log.warning("%s: checkpoint in %s is unreadable (%s); starting this phase from scratch", phase, backup_dir, exc)
+        shutil.rmtree(phase_dir)
+        phase_dir.mkdir(parents=True)
+        run_fit()
+    history = _read_history(history_path)
+    if any(not np.isfinite(row.get("loss", 0.0)) for row in history):
+        from archlab.errors import ArchlabError
+
+        raise ArchlabError(f"{phase}: loss became NaN/inf; lower learning_rate (was {params.learning_rate})")
+    return history
+
+
+def fit_classifier(model, data: TrainingData, params: KerasFitParams, ctx: FitContext) -> Trained:
+    """The standard path: compile as a classifier and fit on train, early-stopping on val."""
+    compile_classifier(model, params)
+    history = fit_keras(model, data.x_train, data.y_train, data.x_val, data.y_val, params, ctx)
+    return Trained(model=model, kind="keras", history=history)

@@ -1,0 +1,62 @@
+"""What a training run leaves for DVC: the metrics JSON and the per-epoch CSV, and the numbers in them."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from archlab.training.fit import Trained
+
+MAIN_PHASES = ("train", "classifier")
+PLOT_COLUMNS = ["epoch", "phase", "loss", "accuracy", "val_loss", "val_accuracy"]
+
+
+def parameter_count(model: Any, kind: str) -> int:
+    """Trainable and frozen weights of a Keras model, or the fitted arrays of a scikit-learn pipeline."""
+    if kind == "keras":
+        return int(model.count_params())
+    steps = [step for _, step in getattr(model, "steps", [("model", model)])]
+    names = ("coef_", "intercept_", "components_", "intercept_hidden_", "intercept_visible_")
+    return int(sum(np.size(getattr(step, name)) for step in steps for name in names if hasattr(step, name)))
+
+
+def summary_metrics(trained: Trained, train_seconds: float) -> dict[str, float]:
+    """metrics/train/<name>.json: best val accuracy and loss of the classifier phase, epochs, time, size."""
+    main = [row for row in trained.history if row.get("phase", "train") in MAIN_PHASES and "val_accuracy" in row]
+    best = max(main, key=lambda row: row["val_accuracy"])
+    return {
+        "best_val_accuracy": float(best["val_accuracy"]),
+        "best_val_loss": float(min(row["val_loss"] for row in main)),
+        "epochs_run": len(trained.history),
+        "train_seconds": round(float(train_seconds), 3),
+        "param_count": parameter_count(trained.model, trained.kind),
+        **{key: float(value) for key, value in trained.metrics.items()},
+    }
+
+
+def _atomic_write(path: Path, write) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    with tmp.open("w", newline="", encoding="utf-8") as fh:
+        write(fh)
+    os.replace(tmp, path)
+
+
+def write_metrics(path: Path, metrics: dict[str, float]) -> None:
+    _atomic_write(path, lambda fh: fh.write(json.dumps(metrics, indent=2) + "\n"))
+
+
+def write_epoch_plot(path: Path, history: list[dict[str, float]]) -> None:
+    """plots/train/<name>.csv for `dvc plots`: one row per epoch (empty cells where a phase has no accuracy)."""
+
+    def write(fh):
+        writer = csv.DictWriter(fh, fieldnames=PLOT_COLUMNS, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows({"phase": "train", **row} for row in history)
+
+    _atomic_write(path, write)

@@ -1,0 +1,101 @@
+"""The train stage's logic for one architecture: data in, model + MLflow run + DVC metrics and plots out."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+from archlab import device, modelio, tracking
+from archlab.architectures.registry import get
+from archlab.data import store
+from archlab.errors import ValidationFailed
+from archlab.params import Params
+from archlab.training.data import TrainingData, load_training_data
+from archlab.training.fit import FitContext
+from archlab.training.record import summary_metrics, write_epoch_plot, write_metrics
+
+log = logging.getLogger(__name__)
+
+
+def require_validation_passed(report: Path) -> None:
+    """Refuse to train on data the validate stage did not pass."""
+    if not report.is_file():
+        raise ValidationFailed(f"{report}: no validation report; run the validate stage first")
+    if not json.loads(report.read_text()).get("success"):
+        raise ValidationFailed(f"{report}: the data failed validation; fix it and re-run `dvc repro`")
+
+
+def git_commit(root: Path) -> str:
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
+        return "unknown"
+    return out.stdout.strip() if out.returncode == 0 else "unknown"
+
+
+def checkpoint_dir(root: Path, name: str, arch_params, data: TrainingData, seed: int) -> Path:
+    """Per-config checkpoint folder: a re-run with the same params and data resumes, a changed one starts fresh."""
+    key = json.dumps([name, arch_params.model_dump(mode="json"), data.dataset_hash, seed], sort_keys=True)
+    return root / f"{name}-{hashlib.blake2b(key.encode(), digest_size=6).hexdigest()}"
+
+
+def train(params: Params, name: str, *, data_dir: Path, validation_report: Path, model_dir: Path,
+          metrics_path: Path, plots_path: Path, checkpoint_root: Path, project_root: Path = Path(".")) -> dict:
+    """Train architecture `name` on the ingested train/val splits and record everything.
+
+    Returns:
+        The summary metrics also written to `metrics_path`.
+    """
+    require_validation_passed(validation_report)
+    arch = get(name)
+    arch_params = params.train.arch_params(name)
+    data = load_training_data(data_dir)
+    device_info = device.prepare(params.project.seed, mixed_precision=getattr(arch_params, "mixed_precision", False))
+    checkpoints = checkpoint_dir(checkpoint_root, name, arch_params, data, params.project.seed)
+    tags = {"archlab.architecture": name, "archlab.family": arch.family, "archlab.stage": "train",
+            "archlab.git_commit": git_commit(project_root), "archlab.data_hash": data.dataset_hash,
+            "archlab.device": device_info["device"], "archlab.backend": device_info["backend"],
+            "archlab.precision": device_info["precision"]}
+    tmp = store.temp_folder(model_dir)
+    try:
+        with tracking.run(params, run_name=name, tags=tags, project_root=project_root) as active:
+            import mlflow
+
+            mlflow.log_params({"architecture": name, "family": arch.family, "seed": params.project.seed,
+                               "n_train": len(data.y_train), "n_val": len(data.y_val),
+                               **tracking.flatten_params(arch_params.model_dump(mode="json"))})
+            for split, context in (("train", "training"), ("val", "validation")):
+                tracking.log_dataset(data.manifest[data.manifest["split"] == split], source=data.source,
+                                     name=f"ingested-{split}", digest=data.dataset_hash, context=context)
+            ctx = FitContext(seed=params.project.seed, checkpoint_dir=checkpoints,
+                             on_epoch=tracking.EpochLogger(active.info.run_id), artifact_dir=tmp / "figures")
+            started = time.perf_counter()
+            trained = arch.fit(data, arch_params, ctx)
+            metrics = summary_metrics(trained, time.perf_counter() - started)
+            model_path = modelio.save(trained.model, trained.kind, tmp)
+            for companion, model in trained.companions.items():
+                model.save(tmp / f"{companion}.keras")
+            info = {"architecture": name, "family": arch.family, "kind": trained.kind, "model_file": model_path.name,
+                    "class_names": data.class_names, "input_shape": list(data.input_shape),
+                    "run_id": active.info.run_id, "data_hash": data.dataset_hash, **device_info}
+            modelio.write_info(tmp, info)
+            mlflow.log_metrics(metrics)
+            for figure in trained.figures:
+                mlflow.log_artifact(str(figure), artifact_path="figures")
+            info["model_uri"] = tracking.log_pyfunc_model(model_path, tmp / modelio.INFO, data.x_val[:2])
+            modelio.write_info(tmp, info)
+        store.publish(tmp, model_dir)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    write_metrics(metrics_path, metrics)
+    write_epoch_plot(plots_path, trained.history)
+    shutil.rmtree(checkpoints, ignore_errors=True)
+    log.info("%s: best val accuracy %.4f after %d epochs in %.1f s (%d parameters)", name,
+             metrics["best_val_accuracy"], metrics["epochs_run"], metrics["train_seconds"], metrics["param_count"])
+    return metrics

@@ -1,0 +1,22 @@
+"""Fitting the classical (scikit-learn) architectures: one pass on train, scored on val like the networks."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from archlab.training.data import TrainingData
+from archlab.training.fit import Trained
+
+
+def fit_estimator(estimator, data: TrainingData) -> Trained:
+    """Fit on train; the one-row history carries train/val accuracy and log-loss under the Keras metric names."""
+    from sklearn.metrics import log_loss
+
+    estimator.fit(data.x_train, data.y_train)
+    labels = np.arange(data.n_classes)
+    row = {"epoch": 1, "phase": "train"}
+    for prefix, x, y in (("", data.x_train, data.y_train), ("val_", data.x_val, data.y_val)):
+        proba = estimator.predict_proba(x)
+        row[f"{prefix}loss"] = float(log_loss(y, proba, labels=labels))
+        row[f"{prefix}accuracy"] = float((proba.argmax(axis=1) == y).mean())
+    return Trained(model=estimator, kind="sklearn", history=[row])

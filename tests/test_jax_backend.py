@@ -1,0 +1,50 @@
+"""The models use keras/keras.ops only, so the JAX backend builds and trains every Keras architecture too."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import ROOT, subprocess_env
+
+pytestmark = pytest.mark.slow
+
+SCRIPT = r"""
+import json, sys, tempfile
+from pathlib import Path
+import keras
+from archlab import device
+from archlab.architectures.registry import registry
+from archlab.ingest import ingest
+from archlab.params import parse_params
+from archlab.training.data import load_training_data, subset
+from archlab.training.fit import FitContext
+from tests.conftest import quick_params
+
+tmp = Path(tempfile.mkdtemp())
+ingest(parse_params({}), out_dir=tmp / "d", rejected_csv=tmp / "r.csv")
+data = subset(load_training_data(tmp / "d"), 200, 60)
+out = {"backend": keras.backend.backend(), "losses": {}}
+for name, arch in sorted(registry().items()):
+    params = quick_params(arch)
+    if not hasattr(params, "epochs"):
+        continue
+    info = device.prepare(0)
+    trained = arch.fit(data, params, FitContext(seed=0, checkpoint_dir=tmp / name))
+    out["losses"][name] = [row["loss"] for row in trained.history if row["phase"] in ("train", "classifier")]
+    assert trained.model.predict(data.x_val[:3], verbose=0).shape == (3, 10)
+print("RESULT " + json.dumps(out))
+"""
+
+
+def test_keras_architectures_train_on_jax(tmp_path):
+    pytest.importorskip("jax")  # jax is in the dev extras; `make test` installs it
+    proc = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True, timeout=600,
+                          env=subprocess_env(KERAS_BACKEND="jax"), cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    result = json.loads(proc.stdout.split("RESULT ", 1)[1])
+    assert result["backend"] == "jax"
+    assert set(result["losses"]) == {"autoencoder", "cnn", "deep_mlp", "lstm", "rnn", "shallow_mlp", "transformer"}
+    for name, losses in result["losses"].items():
+        assert losses[-1] < losses[0], (name, losses)

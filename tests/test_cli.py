@@ -37,3 +37,26 @@ def test_check_params_json_shows_defaults(tmp_path):
 def test_summary_without_outputs_says_what_to_do(tmp_path):
     proc = _archlab("summary", "--root", str(tmp_path))
     assert proc.returncode == 0 and "dvc repro" in proc.stdout
+
+
+def test_predict_refuses_pickle_models_without_trust(tmp_path):
+    import pickle
+
+    import numpy as np
+
+    np.save(tmp_path / "x.npy", np.zeros((1, 8, 8, 1), np.uint8))
+    (tmp_path / "model.pkl").write_bytes(pickle.dumps({"not": "a model"}))
+    proc = _archlab("predict", str(tmp_path / "x.npy"), "--model", str(tmp_path / "model.pkl"))
+    assert proc.returncode == 2
+    assert "pickle" in proc.stderr and "--trust-pickle" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_predict_names_a_missing_input(tmp_path):
+    (tmp_path / "models" / "cnn").mkdir(parents=True)
+    proc = _archlab("predict", str(tmp_path / "nope.png"), "--model", str(tmp_path / "models" / "cnn"))
+    assert proc.returncode == 2 and ("nope.png" in proc.stderr or "model.keras" in proc.stderr)
+
+
+def test_ui_binds_to_localhost_by_default():
+    proc = _archlab("ui", "--help")
+    assert proc.returncode == 0 and "127.0.0.1" in proc.stdout

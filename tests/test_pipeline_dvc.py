@@ -15,6 +15,8 @@ train:
   architectures: [baseline, cnn]
   baseline: {C: 1.0}
   cnn: {epochs: 2, filters: [8], dense_units: 16}
+evaluate: {bootstrap_resamples: 200, latency_calls: 5}
+register: {metric: accuracy, min_delta: 0.0}
 """
 
 pytestmark = pytest.mark.slow
@@ -46,9 +48,9 @@ def test_train_stages_record_models_metrics_and_one_pipeline_run(repo):
         assert (repo / f"plots/train/{name}.csv").is_file()
     mlflow.set_tracking_uri(f"sqlite:///{repo}/mlflow.db")
     runs = mlflow.search_runs(experiment_names=["e2e"], output_format="list")
-    assert sorted(r.info.run_name for r in runs) == ["baseline", "cnn"]
+    assert sorted(r.info.run_name for r in runs) == ["baseline", "cnn", "evaluation"]
     ids = {r.data.tags["archlab.pipeline_run_id"] for r in runs}
-    assert len(ids) == 1 and ids.pop().startswith("dvc-")  # both stages of one `dvc repro` share it
+    assert len(ids) == 1 and ids.pop().startswith("dvc-")  # every stage of one `dvc repro` shares it
 
 
 def test_cnn_param_change_touches_only_train_cnn(repo):
@@ -82,8 +84,8 @@ def test_ingest_param_change_reruns_ingest_and_downstream(repo):
     original = params.read_text()
     params.write_text(original.replace("seed: 7", "seed: 8"))
     try:
-        # the seed is a declared param of ingest and of every train stage (weight init); validate follows ingest
-        assert changed_stages(repo) == {"ingest", "train@baseline", "train@cnn"}
+        # the seed is a declared param of ingest, every train stage (weight init) and evaluate (bootstrap)
+        assert changed_stages(repo) == {"ingest", "train@baseline", "train@cnn", "evaluate"}
         out = run(["dvc", "repro"], repo).stdout
         assert "Running stage 'ingest'" in out and "Running stage 'validate'" in out
         assert "Running stage 'train@cnn'" in out
@@ -109,3 +111,32 @@ def test_bad_params_stop_ingest_with_the_key_path(tmp_path):
     assert proc.returncode != 0
     assert "ingest.colour_mode: unknown key" in proc.stderr
     assert not (repo / "data/ingested").exists()
+
+
+def test_evaluate_and_register_complete_the_pipeline(repo):
+    board = (repo / "reports/leaderboard.md").read_text()
+    assert "baseline" in board and "cnn" in board
+    decision = json.loads((repo / "reports/register.json").read_text())
+    # earlier tests in this module re-ran the pipeline: the first run promoted, later ones may keep
+    assert decision["decision"] in {"promoted", "kept"} and decision["registered_model"] == "e2e"
+    import mlflow
+
+    client = mlflow.MlflowClient(tracking_uri=f"sqlite:///{repo}/mlflow.db")
+    champion = client.get_model_version_by_alias("e2e", "champion")
+    assert champion.tags["archlab.architecture"] in {"baseline", "cnn"}
+    assert set(json.loads((repo / "metrics/evaluate.json").read_text())) == {"baseline", "cnn"}
+
+
+def test_metrics_diff_shows_a_changed_architecture(repo):
+    """Runs last in this module: it commits the results, changes train.cnn.epochs and re-runs."""
+    run(["git", "add", "-A"], repo)
+    run(["git", "commit", "-q", "-m", "results"], repo)
+    params = repo / "params.yaml"
+    params.write_text(params.read_text().replace("cnn: {epochs: 2,", "cnn: {epochs: 3,"))
+    out = run(["dvc", "repro"], repo).stdout
+    assert "Running stage 'train@cnn'" in out and "Running stage 'train@baseline'" not in out
+    assert "Running stage 'evaluate'" in out and "Running stage 'register'" in out
+    diff = json.loads(run(["dvc", "metrics", "diff", "--json"], repo).stdout)
+    assert diff["metrics/train/cnn.json"]["epochs_run"] == {"old": 2, "new": 3, "diff": 1}
+    assert "metrics/train/baseline.json" not in diff
+    assert any(key.startswith("cnn.") for key in diff["metrics/evaluate.json"])

@@ -1,6 +1,6 @@
 """`archlab <verb>`: the command line for people (plain text) and scripts (`--json`).
 
-Exit codes: 0 success; 2 bad params or data (ArchlabError); 3 data validation failed.
+Exit codes: 0 success; 2 bad params, data or arguments (ArchlabError); 3 data validation failed; 130 interrupted.
 Heavy libraries (TensorFlow, MLflow, Great Expectations) are imported inside the verbs that need them, so
 `archlab --help` stays fast.
 """
@@ -8,7 +8,7 @@ Heavy libraries (TensorFlow, MLflow, Great Expectations) are imported inside the
 from __future__ import annotations
 
 import json
-import sys
+import os
 from pathlib import Path
 
 import typer
@@ -16,7 +16,9 @@ import typer
 from archlab.errors import ArchlabError
 
 app = typer.Typer(help="archlab: which deep-learning architecture works best on my data?", no_args_is_help=True,
-                  add_completion=False)
+                  add_completion=False, pretty_exceptions_enable=False)
+PARAMS = typer.Option(Path("params.yaml"), "--params", help="params file")
+JSON = typer.Option(False, "--json", help="machine-readable output")
 
 
 def _fail(exc: ArchlabError) -> None:
@@ -24,10 +26,18 @@ def _fail(exc: ArchlabError) -> None:
     raise typer.Exit(exc.exit_code)
 
 
+def _load(params_path: Path):
+    from archlab.params import load_params
+
+    try:
+        return load_params(params_path)
+    except ArchlabError as exc:
+        _fail(exc)
+
+
 @app.command()
-def summary(root: Path = typer.Option(Path("."), help="project root"),
-            as_json: bool = typer.Option(False, "--json", help="machine-readable output")) -> None:
-    """Print what the pipeline produced (dataset, validation)."""
+def summary(root: Path = typer.Option(Path("."), help="project root"), as_json: bool = JSON) -> None:
+    """Print what the pipeline produced (dataset, validation, leaderboard, champion)."""
     from archlab.summary import summary_lines
 
     lines = summary_lines(root)
@@ -38,21 +48,94 @@ def summary(root: Path = typer.Option(Path("."), help="project root"),
 def check_params(params: Path = typer.Argument(Path("params.yaml"), help="params file to check"),
                  as_json: bool = typer.Option(False, "--json", help="print the resolved params as JSON")) -> None:
     """Validate a params file against the schema; print every problem with its key path."""
-    from archlab.params import load_params
+    resolved = _load(params)
+    typer.echo(resolved.model_dump_json(by_alias=True, indent=2) if as_json else f"{params}: ok")
+
+
+@app.command()
+def leaderboard(metrics: Path = typer.Option(Path("metrics/evaluate.json"), help="evaluate stage's metrics"),
+                from_mlflow: bool = typer.Option(False, "--from-mlflow", help="read the latest evaluation run"),
+                params: Path = PARAMS, as_json: bool = JSON) -> None:
+    """Show the test-set leaderboard, best first."""
+    from archlab.leaderboard_view import from_metrics_file, from_mlflow_runs, render
 
     try:
-        resolved = load_params(params)
+        rows = from_mlflow_runs(_load(params)) if from_mlflow else from_metrics_file(metrics)
+    except ArchlabError as exc:
+        _fail(exc)
+    typer.echo(json.dumps(rows, indent=2) if as_json else render(rows))
+
+
+@app.command()
+def predict(inputs: list[Path] = typer.Argument(..., help="image files or .npy arrays (N, H, W, C), pixels 0..255"),
+            model: str = typer.Option("", "--model", help="architecture name (models/<name>), a model file, or a "
+                                                          "models:/ URI; default models:/<project>@champion"),
+            trust_pickle: bool = typer.Option(False, "--trust-pickle",
+                                              help="allow pickle/joblib model files (they can run code)"),
+            params: Path = PARAMS, as_json: bool = JSON) -> None:
+    """Predict classes for images with a trained or registered model."""
+    from archlab import predict as prediction
+
+    try:
+        if not model or model.startswith("models:/"):
+            from archlab import tracking
+
+            loaded = _load(params)
+            tracking.configure(loaded)
+            frame = prediction.predict_registered(model or f"models:/{loaded.project.name}@champion", inputs)
+        else:
+            local = Path(model) if Path(model).exists() else Path("models") / model
+            frame = prediction.predict_local(local, inputs, trust_pickle=trust_pickle)
     except ArchlabError as exc:
         _fail(exc)
     if as_json:
-        typer.echo(resolved.model_dump_json(by_alias=True, indent=2))
+        typer.echo(frame.to_json(orient="records"))
     else:
-        typer.echo(f"{params}: ok")
+        for row in frame.itertuples():
+            typer.echo(f"{row.input}\t{row.class_name}\t(label {row.label})")
 
 
-def main() -> None:  # pragma: no cover - console entry for `python -m archlab.cli`
-    app()
-    sys.exit(0)
+@app.command()
+def promote(version: str = typer.Argument(..., help="version of the project's registered model to serve"),
+            params: Path = PARAMS) -> None:
+    """Make a registered version @champion by hand (it must load and predict; the old one becomes @previous)."""
+    from archlab import promotion, tracking
+    from archlab.data.store import read_dataset
+    from archlab.evaluation.run import test_split
+
+    loaded = _load(params)
+    try:
+        tracking.configure(loaded)
+        x_test, y_test, _ = test_split(read_dataset("data/ingested"))
+        score = promotion.force_promote(loaded.project.name, version, x_test, y_test, loaded.register_.metric)
+    except ArchlabError as exc:
+        _fail(exc)
+    typer.echo(f"{loaded.project.name}@champion -> version {version} ({loaded.register_.metric} {score:.4f})")
+
+
+@app.command()
+def rollback(params: Path = PARAMS) -> None:
+    """Point @champion back at @previous (and @previous at the replaced champion)."""
+    from archlab import promotion, tracking
+
+    loaded = _load(params)
+    try:
+        tracking.configure(loaded)
+        champion, previous = promotion.rollback(loaded.project.name)
+    except ArchlabError as exc:
+        _fail(exc)
+    typer.echo(f"{loaded.project.name}@champion -> version {champion} (@previous -> version {previous})")
+
+
+@app.command()
+def ui(port: int = typer.Option(5000, help="port"), host: str = typer.Option("127.0.0.1", help="bind address; "
+       "anything but 127.0.0.1 exposes the store to the network"), params: Path = PARAMS) -> None:
+    """Start the MLflow UI on the project's tracking store (bound to 127.0.0.1 unless told otherwise)."""
+    from archlab.tracking import resolve_tracking_uri
+
+    uri = resolve_tracking_uri(_load(params))
+    typer.echo(f"MLflow UI for {uri} at http://{host}:{port}")
+    os.execvp("mlflow", ["mlflow", "ui", "--backend-store-uri", uri, "--host", host, "--port", str(port)])
 
 
 if __name__ == "__main__":

@@ -32,3 +32,96 @@ def image_grid(rows: list[np.ndarray], row_titles: list[str], path: Path, title:
     fig.savefig(path, dpi=80)
     plt.close(fig)
     return path
+
+
+def captioned_grid(images: np.ndarray, captions: list[str], path: Path, title: str, columns: int = 8) -> Path:
+    """Save images in a grid, each with its own caption (e.g. "true 3 -> 8")."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    n = max(len(images), 1)
+    rows = (n + columns - 1) // columns
+    fig, axes = plt.subplots(rows, columns, figsize=(1.3 * columns, 1.5 * rows), squeeze=False)
+    for i, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if i < len(images):
+            img = np.asarray(images[i], dtype=np.float32) / 255.0
+            ax.imshow(img.squeeze(-1) if img.shape[-1] == 1 else img, cmap="gray", vmin=0, vmax=1)
+            ax.set_title(captions[i], fontsize=7)
+    fig.suptitle(title if len(images) else f"{title}: none", fontsize=9)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=80)
+    plt.close(fig)
+    return path
+
+
+def line_chart(series: dict[str, tuple[list[float], list[float]]], path: Path, *, xlabel: str, ylabel: str,
+               title: str) -> Path:
+    """One line per named series of (x, y)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for name, (x, y) in series.items():
+        ax.plot(x, y, label=name)
+    ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
+    ax.legend(fontsize=7)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=80)
+    plt.close(fig)
+    return path
+
+
+def scatter_chart(points: dict[str, tuple[float, float]], path: Path, *, xlabel: str, ylabel: str, title: str,
+                  log_x: bool = True) -> Path:
+    """Labelled points, e.g. accuracy against latency."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for name, (x, y) in points.items():
+        ax.scatter([x], [y])
+        ax.annotate(name, (x, y), fontsize=7, xytext=(3, 3), textcoords="offset points")
+    if log_x:
+        ax.set_xscale("log")
+    ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=80)
+    plt.close(fig)
+    return path
+
+
+def confusion_chart(matrix: list[list[int]], class_names: list[str], path: Path, title: str) -> Path:
+    """A confusion-matrix heat map with counts."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    data = np.asarray(matrix)
+    fig, ax = plt.subplots(figsize=(4.5, 4))
+    ax.imshow(data, cmap="Blues")
+    ax.set(xticks=range(len(class_names)), yticks=range(len(class_names)), xlabel="predicted", ylabel="actual",
+           title=title)
+    ax.set_xticklabels(class_names, fontsize=7)
+    ax.set_yticklabels(class_names, fontsize=7)
+    for (r, c), value in np.ndenumerate(data):
+        if value:
+            ax.text(c, r, str(value), ha="center", va="center", fontsize=6,
+                    color="white" if value > data.max() / 2 else "black")
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=80)
+    plt.close(fig)
+    return path

@@ -57,7 +57,7 @@ def load(path: str | Path, *, trust_pickle: bool = False) -> Any:
         import archlab.architectures.layers  # noqa: F401 - registers archlab's custom layers for deserialisation
 
         try:
-            return keras.saving.load_model(path, safe_mode=True)
+            return keras.saving.load_model(path, compile=False, safe_mode=True)  # inference only
         except ValueError as exc:
             raise ArchlabError(f"{path}: refused or unreadable Keras model ({exc})") from None
     if suffix == ".skops":
@@ -78,10 +78,16 @@ def load(path: str | Path, *, trust_pickle: bool = False) -> Any:
 
 
 def predict_proba(model: Any, images: np.ndarray, batch_size: int = 256) -> np.ndarray:
-    """Class probabilities (N, n_classes) for uint8 (N, H, W, C) images, whatever the model kind."""
+    """Class probabilities (N, n_classes) for uint8 (N, H, W, C) images, whatever the model kind.
+
+    Keras models go through `predict_on_batch` per chunk: `predict` builds a data pipeline on every call, which
+    costs more than the model itself at batch size 1.
+    """
     if hasattr(model, "predict_proba"):
         return np.asarray(model.predict_proba(images))
-    return np.asarray(model.predict(np.asarray(images, dtype=np.float32), batch_size=batch_size, verbose=0))
+    images = np.asarray(images, dtype=np.float32)
+    chunks = [np.asarray(model.predict_on_batch(images[i:i + batch_size])) for i in range(0, len(images), batch_size)]
+    return np.concatenate(chunks) if chunks else np.empty((0, model.output_shape[-1]), dtype=np.float32)
 
 
 def write_info(folder: Path, info: dict) -> None:

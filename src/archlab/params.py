@@ -85,12 +85,27 @@ class TrainParams(BaseModel):
         return get(name).params.model_validate((self.model_extra or {}).get(name) or {})
 
 
+class EvaluateParams(Strict):
+    bootstrap_resamples: int = Field(2000, ge=100)
+    confidence: float = Field(0.95, gt=0.5, lt=1.0, description="bootstrap interval level")
+    alpha: float = Field(0.05, gt=0.0, lt=0.5, description="McNemar significance level against the best model")
+    latency_calls: int = Field(50, ge=5, description="single-image predictions the batch-1 latency median uses")
+    misclassified_per_model: int = Field(16, ge=0, le=100)
+
+
+class RegisterParams(Strict):
+    metric: Literal["accuracy", "macro_f1"] = "accuracy"
+    min_delta: float = Field(0.0, ge=0.0, le=1.0, description="how much the challenger must beat the champion by")
+
+
 class Params(Strict):
     project: ProjectParams = ProjectParams()
     mlflow: MlflowParams = MlflowParams()
     ingest: IngestParams = IngestParams()
     validate_: ValidateParams = Field(ValidateParams(), alias="validate")
     train: TrainParams = TrainParams()
+    evaluate: EvaluateParams = EvaluateParams()
+    register_: RegisterParams = Field(RegisterParams(), alias="register")  # `register` is taken by ABCMeta
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 

@@ -26,4 +26,14 @@ def summary_lines(root: str | Path = ".") -> list[str]:
         verdict = "passed" if validation["success"] else "FAILED"
         lines.append(f"Validation {verdict}: {validation['passed']}/{validation['evaluated']} expectations met "
                      f"(reports/validation.json, Data Docs: reports/data_docs/index.html)")
+    if (root / "metrics/evaluate.json").is_file():
+        from archlab.leaderboard_view import from_metrics_file, render
+
+        lines += ["", "Leaderboard (test split; reports/leaderboard.md, reports/evaluation.html):",
+                  render(from_metrics_file(root / "metrics/evaluate.json"))]
+    decision = _read_json(root / "reports/register.json")
+    if decision is not None:
+        challenger = f"{decision['challenger_architecture']} v{decision['challenger_version']}"
+        lines += ["", f"Registry: {decision['registered_model']}@champion {decision['decision']} ({challenger}): "
+                      f"{decision['reason']}"]
     return lines

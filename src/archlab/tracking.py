@@ -38,7 +38,7 @@ def _quiet_known_warnings() -> None:
 
     warnings.filterwarnings("ignore", message=".*dataset source can be interpreted in multiple ways.*")
     warnings.filterwarnings("ignore", message=".*Inferred schema contains integer column.*")
-    warnings.filterwarnings("ignore", message=".*Add type hints to the `predict` method.*")
+    warnings.filterwarnings("ignore", module="mlflow.pyfunc.utils.data_validation")
 
 
 def experiment_name(params: Params) -> str:
@@ -214,3 +214,10 @@ def _requirements() -> list[str]:
         except PackageNotFoundError:
             continue
     return pins
+
+
+def now_ms() -> int:
+    """MLflow timestamps: milliseconds since the epoch."""
+    import time
+
+    return int(time.time() * 1000)

@@ -30,6 +30,11 @@ def require_validation_passed(report: Path) -> None:
         raise ValidationFailed(f"{report}: the data failed validation; fix it and re-run `dvc repro`")
 
 
+def tags_of_run(active) -> str:
+    """The pipeline run id the tracking layer stamped on this run."""
+    return active.data.tags.get("archlab.pipeline_run_id", "")
+
+
 def git_commit(root: Path) -> str:
     try:
         out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=10)
@@ -82,8 +87,11 @@ def train(params: Params, name: str, *, data_dir: Path, validation_report: Path,
                 model.save(tmp / f"{companion}.keras")
             info = {"architecture": name, "family": arch.family, "kind": trained.kind, "model_file": model_path.name,
                     "class_names": data.class_names, "input_shape": list(data.input_shape),
-                    "run_id": active.info.run_id, "data_hash": data.dataset_hash, **device_info}
+                    "run_id": active.info.run_id, "data_hash": data.dataset_hash,
+                    "train_seconds": metrics["train_seconds"], "param_count": metrics["param_count"],
+                    "pipeline_run_id": tags_of_run(active), **device_info}
             modelio.write_info(tmp, info)
+            write_epoch_plot(tmp / "history.csv", trained.history)  # travels with the model (evaluate's input)
             mlflow.log_metrics(metrics)
             for figure in trained.figures:
                 mlflow.log_artifact(str(figure), artifact_path="figures")

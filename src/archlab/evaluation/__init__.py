@@ -1,0 +1,1 @@
+"""Evaluation: every model scored on the same held-out test split, with uncertainty, cost and plots."""

@@ -1,0 +1,58 @@
+"""The leaderboard as people read it: Markdown for the terminal and git, HTML with the figures."""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+COLUMNS = ["rank", "architecture", "test accuracy [95% CI]", "macro-F1", "log-loss", "vs best (McNemar p)",
+           "params", "size KB", "train s", "latency ms (b=1)", "throughput/s (b=256)"]
+
+
+def _verdict(row: dict, best: str, alpha: float) -> str:
+    if row["architecture"] == best:
+        return "best"
+    worse = "worse" if row["p_value_vs_best"] < alpha else "no sig. diff."
+    return f"{worse} (p={row['p_value_vs_best']:.3f})"
+
+
+def leaderboard_rows(results: dict[str, dict], alpha: float) -> list[list[str]]:
+    """Table cells, best first; each model's verdict against the best comes from the paired test."""
+    ranked = sorted(results.values(), key=lambda r: (-r["accuracy"], r["latency_ms_batch1"]))
+    best = ranked[0]["architecture"]
+    return [[str(i), r["architecture"],
+             f"{r['accuracy']:.4f} [{r['accuracy_ci_low']:.3f}, {r['accuracy_ci_high']:.3f}]",
+             f"{r['macro_f1']:.4f}", f"{r['log_loss']:.4f}", _verdict(r, best, alpha), f"{r['param_count']:,}",
+             f"{r['model_size_bytes'] / 1024:.0f}", f"{r['train_seconds']:.1f}", f"{r['latency_ms_batch1']:.2f}",
+             f"{r['throughput_batch256']:,.0f}"]
+            for i, r in enumerate(ranked, start=1)]
+
+
+def markdown(results: dict[str, dict], *, alpha: float, n_test: int, dataset: str) -> str:
+    rows = leaderboard_rows(results, alpha)
+    lines = [f"# Leaderboard: {dataset}, {n_test} test images", "",
+             f"Same held-out test split for every model. Interval: bootstrap; 'vs best': exact McNemar test on the "
+             f"paired predictions at alpha={alpha} ('no sig. diff.' means the gap could be chance).", "",
+             "| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines) + "\n"
+
+
+def html_report(results: dict[str, dict], *, alpha: float, n_test: int, dataset: str, figures: dict[str, str]) -> str:
+    """A self-contained page (figures referenced relative to the report)."""
+    rows = leaderboard_rows(results, alpha)
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in COLUMNS)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in row) + "</tr>" for row in rows)
+    images = "".join(f"<figure><img src='{html.escape(src)}' alt='{html.escape(name)}'>"
+                     f"<figcaption>{html.escape(name)}</figcaption></figure>" for name, src in figures.items())
+    return (f"<!doctype html><html><head><meta charset='utf-8'><title>archlab leaderboard</title><style>"
+            "body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #ccc;"
+            "padding:4px 8px;text-align:right}figure{display:inline-block;margin:1em}</style></head><body>"
+            f"<h1>Leaderboard: {html.escape(dataset)}, {n_test} test images</h1>"
+            f"<p>Bootstrap 95% intervals; exact McNemar test against the best at alpha={alpha}.</p>"
+            f"<table><tr>{head}</tr>{body}</table><h2>Figures</h2>{images}</body></html>")
+
+
+def write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")

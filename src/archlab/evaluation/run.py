@@ -1,0 +1,152 @@
+"""The evaluate stage: every trained model on the same test split; leaderboard, plots, figures, MLflow."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from archlab import modelio, tracking
+from archlab.data.store import read_dataset
+from archlab.errors import DataError
+from archlab.evaluation import latency, report
+from archlab.evaluation.scoring import bootstrap_interval, classification_metrics, mcnemar_p_value
+from archlab.figures import captioned_grid, confusion_chart, image_grid, line_chart, scatter_chart
+from archlab.params import Params
+
+log = logging.getLogger(__name__)
+SCALARS = ("accuracy", "accuracy_ci_low", "accuracy_ci_high", "macro_f1", "log_loss", "p_value_vs_best",
+           "param_count", "model_size_bytes", "train_seconds", "latency_ms_batch1", "throughput_batch256")
+
+
+def test_split(dataset) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:
+    """The test split, after checking that none of its samples (by id or content) is in train or val."""
+    x_test, y_test, rows = dataset.split("test")
+    seen = dataset.manifest[dataset.manifest["split"] != "test"]
+    overlap = set(rows["id"]) & set(seen["id"]) or set(rows["content_hash"]) & set(seen["content_hash"])
+    if overlap:
+        raise DataError(f"test samples also in train/val: {sorted(overlap)[:5]}; re-run ingest and validate")
+    if len(rows) == 0:
+        raise DataError("the test split is empty; check ingest.split")
+    return x_test, y_test, rows
+
+
+def score_model(name: str, folder: Path, x_test: np.ndarray, y_test: np.ndarray, class_names: list[str],
+                params: Params) -> tuple[dict, np.ndarray]:
+    """All test metrics of one model, and its probabilities."""
+    info = modelio.read_info(folder)
+    model = modelio.load(folder)
+    proba = modelio.predict_proba(model, x_test)
+    metrics = classification_metrics(y_test, proba, class_names)
+    low, high = bootstrap_interval(proba.argmax(axis=1) == y_test, n_resamples=params.evaluate.bootstrap_resamples,
+                                   confidence=params.evaluate.confidence, seed=params.project.seed)
+    cost = latency.measure(model, x_test, single_calls=params.evaluate.latency_calls)
+    result = {"architecture": name, "family": info["family"], **metrics, "accuracy_ci_low": low,
+              "accuracy_ci_high": high, "param_count": info["param_count"], "train_seconds": info["train_seconds"],
+              "model_size_bytes": modelio.model_file(folder).stat().st_size, "run_id": info["run_id"], **cost}
+    return result, proba
+
+
+def _figures(results: dict, probas: dict, x_test, y_test, class_names, models_dir: Path, figures_dir: Path,
+             params: Params) -> dict[str, dict[str, Path]]:
+    """PNG figures: per model (confusion, misclassified), and shared ones under key '' (curves, cost, AE)."""
+    out: dict[str, dict[str, Path]] = {"": {}}
+    for name, result in results.items():
+        predicted = probas[name].argmax(axis=1)
+        wrong = np.flatnonzero(predicted != y_test)[: params.evaluate.misclassified_per_model]
+        out[name] = {
+            "confusion": confusion_chart(result["confusion_matrix"], class_names,
+                                         figures_dir / f"confusion_{name}.png", f"{name}: test confusion matrix"),
+            "misclassified": captioned_grid(x_test[wrong], [f"{class_names[y_test[i]]} -> {class_names[predicted[i]]}"
+                                                            for i in wrong],
+                                            figures_dir / f"misclassified_{name}.png", f"{name}: misclassified"),
+        }
+    curves = {}
+    for name in results:
+        csv = models_dir / name / "history.csv"
+        if csv.is_file():
+            frame = pd.read_csv(csv).dropna(subset=["val_accuracy"])
+            curves[name] = (frame["epoch"].tolist(), frame["val_accuracy"].tolist())
+    if curves:
+        out[""]["training curves"] = line_chart(curves, figures_dir / "training_curves.png", xlabel="epoch",
+                                                ylabel="val accuracy", title="Validation accuracy per epoch")
+    out[""]["accuracy vs latency"] = scatter_chart(
+        {n: (r["latency_ms_batch1"], r["accuracy"]) for n, r in results.items()}, figures_dir / "accuracy_latency.png",
+        xlabel="latency per image at batch 1 (ms, log scale)", ylabel="test accuracy", title="Accuracy vs latency")
+    ae = models_dir / "autoencoder" / "autoencoder.keras"
+    if "autoencoder" in results and ae.is_file():
+        reconstructed = modelio.load(ae).predict(x_test[:12].astype(np.float32), verbose=0)
+        out[""]["autoencoder reconstructions"] = image_grid(
+            [x_test[:12], reconstructed], ["test input", "reconstruction"], figures_dir / "reconstructions.png",
+            title="autoencoder on test images")
+    return out
+
+
+def _write_plots(plots_dir: Path, results: dict, probas: dict, y_test: np.ndarray, class_names: list[str]) -> None:
+    """DVC plot data: per-sample (actual, predicted) for the confusion template; accuracy vs latency."""
+    confusion_dir = plots_dir / "confusion"
+    confusion_dir.mkdir(parents=True, exist_ok=True)
+    for name in results:
+        pd.DataFrame({"actual": [class_names[i] for i in y_test],
+                      "predicted": [class_names[i] for i in probas[name].argmax(axis=1)]}).to_csv(
+            confusion_dir / f"{name}.csv", index=False)
+    pd.DataFrame([{"architecture": n, "latency_ms_batch1": r["latency_ms_batch1"], "accuracy": r["accuracy"]}
+                  for n, r in results.items()]).to_csv(plots_dir / "accuracy_latency.csv", index=False)
+
+
+def _log_to_mlflow(params: Params, results: dict, figures: dict, report_files: list[Path], best: str) -> None:
+    """Test metrics and figures onto each architecture's training run; the leaderboard onto a summary run."""
+    from mlflow import MlflowClient
+    from mlflow.entities import Metric
+
+    tracking.configure(params)
+    client = MlflowClient()
+    now = tracking.now_ms()
+    for name, result in results.items():
+        metrics = {f"test_{k}" if k in ("accuracy", "accuracy_ci_low", "accuracy_ci_high", "macro_f1", "log_loss",
+                                        "p_value_vs_best") else k: float(result[k]) for k in SCALARS}
+        client.log_batch(result["run_id"], metrics=[Metric(k, v, now, 0) for k, v in metrics.items()])
+        for path in figures[name].values():
+            client.log_artifact(result["run_id"], str(path), artifact_path="evaluation")
+    pipeline = {client.get_run(r["run_id"]).data.tags.get("archlab.pipeline_run_id") for r in results.values()}
+    tags = {"archlab.stage": "evaluate", "archlab.best_architecture": best}
+    if len(pipeline) == 1:
+        tags["archlab.pipeline_run_id"] = pipeline.pop()
+    with tracking.run(params, run_name="evaluation", tags=tags) as active:
+        import mlflow
+
+        mlflow.log_metrics({f"{n}_test_accuracy": r["accuracy"] for n, r in results.items()})
+        mlflow.log_param("best_architecture", best)
+        for path in report_files + list(figures[""].values()):
+            mlflow.log_artifact(str(path), artifact_path="report")
+        log.info("evaluation summary logged as MLflow run %s", active.info.run_id)
+
+
+def evaluate(params: Params, *, data_dir: Path, models_dir: Path, metrics_path: Path, plots_dir: Path,
+             leaderboard_path: Path, html_path: Path, figures_dir: Path) -> dict[str, dict]:
+    """Score every architecture of `train.architectures` on the test split and write all evaluation outputs."""
+    dataset = read_dataset(data_dir)
+    class_names = dataset.meta["class_names"]
+    x_test, y_test, _ = test_split(dataset)
+    results, probas = {}, {}
+    for name in params.train.architectures:
+        results[name], probas[name] = score_model(name, models_dir / name, x_test, y_test, class_names, params)
+        log.info("%s: test accuracy %.4f", name, results[name]["accuracy"])
+    best = max(results, key=lambda n: (results[n]["accuracy"], -results[n]["latency_ms_batch1"]))
+    correct = {name: proba.argmax(axis=1) == y_test for name, proba in probas.items()}
+    for name in results:
+        results[name]["p_value_vs_best"] = 1.0 if name == best else mcnemar_p_value(correct[name], correct[best])
+    figures = _figures(results, probas, x_test, y_test, class_names, models_dir, figures_dir, params)
+    _write_plots(plots_dir, results, probas, y_test, class_names)
+    metrics = {name: {k: r[k] for k in SCALARS} | {"per_class": r["per_class"]} for name, r in results.items()}
+    metrics_path.parent.mkdir(parents=True, exist_ok=True)
+    metrics_path.write_text(json.dumps(metrics, indent=2) + "\n")
+    meta = {"alpha": params.evaluate.alpha, "n_test": len(y_test), "dataset": dataset.meta["source"]}
+    report.write(leaderboard_path, report.markdown(results, **meta))
+    shown = {f"{n}: {kind}": str(p.relative_to(html_path.parent)) for n, f in figures.items() for kind, p in f.items()}
+    report.write(html_path, report.html_report(results, figures=shown, **meta))
+    _log_to_mlflow(params, results, figures, [leaderboard_path, html_path], best)
+    return results

@@ -1,0 +1,106 @@
+"""The promotion rule: the challenger takes `@champion` only if it beats the current champion, re-scored on
+today's test split, by at least `register.min_delta` (and strictly). The alias never points at a model that failed
+to load, and the replaced champion keeps `@previous` so rollback is one command."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from archlab import model_registry as reg
+from archlab.errors import ArchlabError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Decision:
+    decision: str  # "promoted" or "kept"
+    reason: str
+    metric: str
+    challenger_version: str
+    challenger_architecture: str
+    challenger_score: float
+    champion_version: str | None
+    champion_architecture: str | None
+    champion_score: float | None
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def beats(challenger: float, champion: float, min_delta: float) -> bool:
+    """Strictly better, and by at least min_delta: an equal score never replaces the champion."""
+    return challenger > champion and challenger - champion >= min_delta
+
+
+def decide_and_apply(project: str, new_version, images: np.ndarray, labels: np.ndarray, *, metric: str,
+                     min_delta: float) -> Decision:
+    """Score the challenger and the current champion on the same images, then move aliases per the rule."""
+    challenger_arch = new_version.tags.get("archlab.architecture", "?")
+    try:
+        challenger_score = reg.score_version(project, new_version.version, images, labels, metric)
+    except ArchlabError as exc:
+        raise ArchlabError(f"challenger {challenger_arch} (version {new_version.version}) is unusable, no alias "
+                           f"moved: {exc}") from None
+    current = reg.alias_version(project, reg.CHAMPION)
+    base = {"metric": metric, "challenger_version": str(new_version.version),
+            "challenger_architecture": challenger_arch, "challenger_score": challenger_score}
+    if current is None:
+        return _promote(project, new_version, None, Decision("promoted", "no champion yet", champion_version=None,
+                                                             champion_architecture=None, champion_score=None, **base))
+    champion_arch = current.tags.get("archlab.architecture", "?")
+    if str(current.version) == str(new_version.version):
+        return Decision("kept", "the challenger is already the champion", champion_version=str(current.version),
+                        champion_architecture=champion_arch, champion_score=challenger_score, **base)
+    try:
+        champion_score = reg.score_version(project, current.version, images, labels, metric)
+    except ArchlabError as exc:
+        log.error("the current champion cannot be used: %s", exc)
+        return _promote(project, new_version, current, Decision(
+            "promoted", f"the current champion (version {current.version}) failed to load: {exc}",
+            champion_version=str(current.version), champion_architecture=champion_arch, champion_score=None, **base))
+    common = {"champion_version": str(current.version), "champion_architecture": champion_arch,
+              "champion_score": champion_score, **base}
+    if beats(challenger_score, champion_score, min_delta):
+        reason = (f"{metric} {challenger_score:.4f} beats the champion's {champion_score:.4f} on today's test split "
+                  f"by {challenger_score - champion_score:+.4f} (min_delta {min_delta})")
+        return _promote(project, new_version, current, Decision("promoted", reason, **common))
+    reg.set_alias(project, reg.CHALLENGER, new_version.version)
+    reason = (f"{metric} {challenger_score:.4f} does not beat the champion's {champion_score:.4f} by more than "
+              f"min_delta {min_delta} (difference {challenger_score - champion_score:+.4f}); kept the champion")
+    return Decision("kept", reason, **common)
+
+
+def _promote(project: str, new_version, current, decision: Decision) -> Decision:
+    # `previous` moves first: if the job dies between the two calls, `champion` still names a working model.
+    if current is not None:
+        reg.set_alias(project, reg.PREVIOUS, current.version)
+    reg.set_alias(project, reg.CHAMPION, new_version.version)
+    challenger = reg.alias_version(project, reg.CHALLENGER)
+    if challenger is not None and str(challenger.version) == str(new_version.version):
+        reg.delete_alias(project, reg.CHALLENGER)
+    return decision
+
+
+def rollback(project: str) -> tuple[str, str]:
+    """Swap `champion` and `previous`; returns (new champion version, new previous version)."""
+    champion, previous = reg.alias_version(project, reg.CHAMPION), reg.alias_version(project, reg.PREVIOUS)
+    if previous is None:
+        raise ArchlabError(f"{project}: no @previous version to roll back to")
+    reg.set_alias(project, reg.CHAMPION, previous.version)
+    if champion is not None:
+        reg.set_alias(project, reg.PREVIOUS, champion.version)
+    return str(previous.version), str(champion.version) if champion else ""
+
+
+def force_promote(project: str, version: str, images: np.ndarray, labels: np.ndarray, metric: str) -> float:
+    """A person's override: make `version` champion after checking it loads and predicts; returns its score."""
+    score = reg.score_version(project, version, images, labels, metric)
+    current = reg.alias_version(project, reg.CHAMPION)
+    if current is not None and str(current.version) != str(version):
+        reg.set_alias(project, reg.PREVIOUS, current.version)
+    reg.set_alias(project, reg.CHAMPION, version)
+    return score

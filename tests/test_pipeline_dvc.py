@@ -13,8 +13,11 @@ ingest: {source: digits, path: data/raw}
 validate: {min_per_class: 5}
 train:
   architectures: [baseline, cnn]
+  feature_heads: [pretrained_head]
   baseline: {C: 1.0}
   cnn: {epochs: 2, filters: [8], dense_units: 16}
+  pretrained_head: {backbone: vgg16, epochs: 2, hidden_units: 16}
+featurize: {backbones: [vgg16], input_size: 32, pooling: avg, vgg16: {weights: hed-bsds500}}
 evaluate: {bootstrap_resamples: 200, latency_calls: 5}
 register: {metric: accuracy, min_delta: 0.0}
 """
@@ -48,9 +51,14 @@ def test_train_stages_record_models_metrics_and_one_pipeline_run(repo):
         assert (repo / f"plots/train/{name}.csv").is_file()
     mlflow.set_tracking_uri(f"sqlite:///{repo}/mlflow.db")
     runs = mlflow.search_runs(experiment_names=["e2e"], output_format="list")
-    assert sorted(r.info.run_name for r in runs) == ["baseline", "cnn", "evaluation"]
+    assert sorted(r.info.run_name for r in runs) == ["baseline", "cnn", "evaluation", "pretrained_head"]
     ids = {r.data.tags["archlab.pipeline_run_id"] for r in runs}
     assert len(ids) == 1 and ids.pop().startswith("dvc-")  # every stage of one `dvc repro` shares it
+    (head,) = [r for r in runs if r.info.run_name == "pretrained_head"]
+    assert head.data.tags["archlab.backbone"] == "vgg16" and head.data.tags["archlab.weights_source"] == "hed-bsds500"
+    assert len(head.data.tags["archlab.weights_sha256"]) == 64
+    assert "BSDS500" in head.data.tags["archlab.weights_description"]
+    assert "features" in {i.tags[0].value for i in head.inputs.dataset_inputs}
 
 
 def test_cnn_param_change_touches_only_train_cnn(repo):
@@ -59,6 +67,16 @@ def test_cnn_param_change_touches_only_train_cnn(repo):
     params.write_text(original.replace("cnn: {epochs: 2,", "cnn: {epochs: 3,"))
     try:
         assert changed_stages(repo) == {"train@cnn"}
+    finally:
+        params.write_text(original)
+
+
+def test_head_param_change_reuses_the_cached_features(repo):
+    params = repo / "params.yaml"
+    original = params.read_text()
+    params.write_text(original.replace("hidden_units: 16}", "hidden_units: 32}"))
+    try:
+        assert changed_stages(repo) == {"train_pretrained_head"}  # featurize@vgg16 is not re-run
     finally:
         params.write_text(original)
 
@@ -85,7 +103,8 @@ def test_ingest_param_change_reruns_ingest_and_downstream(repo):
     params.write_text(original.replace("seed: 7", "seed: 8"))
     try:
         # the seed is a declared param of ingest, every train stage (weight init) and evaluate (bootstrap)
-        assert changed_stages(repo) == {"ingest", "train@baseline", "train@cnn", "evaluate"}
+        assert changed_stages(repo) == {"ingest", "train@baseline", "train@cnn", "evaluate", "featurize@vgg16",
+                                        "train_pretrained_head"}
         out = run(["dvc", "repro"], repo).stdout
         assert "Running stage 'ingest'" in out and "Running stage 'validate'" in out
         assert "Running stage 'train@cnn'" in out
@@ -123,8 +142,8 @@ def test_evaluate_and_register_complete_the_pipeline(repo):
 
     client = mlflow.MlflowClient(tracking_uri=f"sqlite:///{repo}/mlflow.db")
     champion = client.get_model_version_by_alias("e2e", "champion")
-    assert champion.tags["archlab.architecture"] in {"baseline", "cnn"}
-    assert set(json.loads((repo / "metrics/evaluate.json").read_text())) == {"baseline", "cnn"}
+    assert champion.tags["archlab.architecture"] in {"baseline", "cnn", "pretrained_head"}
+    assert set(json.loads((repo / "metrics/evaluate.json").read_text())) == {"baseline", "cnn", "pretrained_head"}
 
 
 def test_metrics_diff_shows_a_changed_architecture(repo):

@@ -29,7 +29,7 @@ def test_served_champion_matches_archlab_predict(workspace, tmp_path):  # noqa: 
     images = np.load(dataset / "images.npy")[:6]
     np.save(tmp_path / "six.npy", images)
     (root / "params.yaml").write_text(
-        "project: {name: evalproj, seed: 1}\ntrain: {architectures: [baseline, shallow_mlp]}\n")
+        "project: {name: evalproj, seed: 1}\ntrain: {architectures: [baseline, shallow_mlp], feature_heads: []}\n")
     env = subprocess_env(MLFLOW_TRACKING_URI=f"sqlite:///{root}/mlflow.db")
 
     cli = subprocess.run([str(BIN / "archlab"), "predict", str(tmp_path / "six.npy"), "--json"], cwd=root, env=env,

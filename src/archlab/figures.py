@@ -7,13 +7,27 @@ from pathlib import Path
 import numpy as np
 
 
-def image_grid(rows: list[np.ndarray], row_titles: list[str], path: Path, title: str = "") -> Path:
-    """Save a grid with one row per array of images (each (n, H, W, C), values 0..255 or 0..1)."""
+def _pyplot():
+    """matplotlib's pyplot on the file-only Agg backend (stages run without a display)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    return plt
+
+
+def _save(fig, path: Path) -> Path:
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=80)
+    _pyplot().close(fig)
+    return path
+
+
+def image_grid(rows: list[np.ndarray], row_titles: list[str], path: Path, title: str = "") -> Path:
+    """Save a grid with one row per array of images (each (n, H, W, C), values 0..255 or 0..1)."""
+    plt = _pyplot()
     n_cols = max(len(r) for r in rows)
     fig, axes = plt.subplots(len(rows), n_cols, figsize=(1.2 * n_cols, 1.3 * len(rows)), squeeze=False)
     for r, (images, name) in enumerate(zip(rows, row_titles, strict=True)):
@@ -27,20 +41,12 @@ def image_grid(rows: list[np.ndarray], row_titles: list[str], path: Path, title:
         axes[r][0].set_title(name, fontsize=8, loc="left")
     if title:
         fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=80)
-    plt.close(fig)
-    return path
+    return _save(fig, path)
 
 
 def captioned_grid(images: np.ndarray, captions: list[str], path: Path, title: str, columns: int = 8) -> Path:
     """Save images in a grid, each with its own caption (e.g. "true 3 -> 8")."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = _pyplot()
     n = max(len(images), 1)
     rows = (n + columns - 1) // columns
     fig, axes = plt.subplots(rows, columns, figsize=(1.3 * columns, 1.5 * rows), squeeze=False)
@@ -51,42 +57,26 @@ def captioned_grid(images: np.ndarray, captions: list[str], path: Path, title: s
             ax.imshow(img.squeeze(-1) if img.shape[-1] == 1 else img, cmap="gray", vmin=0, vmax=1)
             ax.set_title(captions[i], fontsize=7)
     fig.suptitle(title if len(images) else f"{title}: none", fontsize=9)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=80)
-    plt.close(fig)
-    return path
+    return _save(fig, path)
 
 
 def line_chart(series: dict[str, tuple[list[float], list[float]]], path: Path, *, xlabel: str, ylabel: str,
                title: str) -> Path:
     """One line per named series of (x, y)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = _pyplot()
     fig, ax = plt.subplots(figsize=(7, 4))
     for name, (x, y) in series.items():
         ax.plot(x, y, label=name)
     ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
     ax.legend(fontsize=7)
     ax.grid(alpha=0.3)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=80)
-    plt.close(fig)
-    return path
+    return _save(fig, path)
 
 
 def scatter_chart(points: dict[str, tuple[float, float]], path: Path, *, xlabel: str, ylabel: str, title: str,
                   log_x: bool = True) -> Path:
     """Labelled points, e.g. accuracy against latency."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = _pyplot()
     fig, ax = plt.subplots(figsize=(7, 4))
     for name, (x, y) in points.items():
         ax.scatter([x], [y])
@@ -95,20 +85,12 @@ def scatter_chart(points: dict[str, tuple[float, float]], path: Path, *, xlabel:
         ax.set_xscale("log")
     ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
     ax.grid(alpha=0.3)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=80)
-    plt.close(fig)
-    return path
+    return _save(fig, path)
 
 
 def confusion_chart(matrix: list[list[int]], class_names: list[str], path: Path, title: str) -> Path:
     """A confusion-matrix heat map with counts."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = _pyplot()
     data = np.asarray(matrix)
     fig, ax = plt.subplots(figsize=(4.5, 4))
     ax.imshow(data, cmap="Blues")
@@ -120,8 +102,4 @@ def confusion_chart(matrix: list[list[int]], class_names: list[str], path: Path,
         if value:
             ax.text(c, r, str(value), ha="center", va="center", fontsize=6,
                     color="white" if value > data.max() / 2 else "black")
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=80)
-    plt.close(fig)
-    return path
+    return _save(fig, path)

@@ -51,11 +51,11 @@ def from_mlflow_runs(params) -> list[dict]:
 
 def render(rows: list[dict]) -> str:
     """Plain-text table for the terminal."""
-    header = f"{'#':>2}  {'architecture':<13} {'test acc':>8}  {'95% CI':<15} {'macro-F1':>8} {'p vs best':>9} " \
+    header = f"{'#':>2}  {'architecture':<16} {'test acc':>8}  {'95% CI':<15} {'macro-F1':>8} {'p vs best':>9} " \
              f"{'ms/img':>7} {'params':>9}"
     lines = [header, "-" * len(header)]
     for i, r in enumerate(rows, 1):
-        lines.append(f"{i:>2}  {r['architecture']:<13} {r['accuracy']:>8.4f}  "
+        lines.append(f"{i:>2}  {r['architecture']:<16} {r['accuracy']:>8.4f}  "
                      f"[{r['accuracy_ci_low']:.3f}, {r['accuracy_ci_high']:.3f}] {r['macro_f1']:>8.4f} "
                      f"{r['p_value_vs_best']:>9.3f} {r['latency_ms_batch1']:>7.2f} {int(r['param_count']):>9,}")
     return "\n".join(lines)

@@ -77,12 +77,30 @@ class TrainParams(BaseModel):
 
     model_config = ConfigDict(extra="allow", frozen=True)
     architectures: list[str] = Field(default_factory=lambda: list(DEFAULT_ARCHITECTURES), min_length=1)
+    feature_heads: list[Literal["pretrained_head"]] = Field(
+        default_factory=lambda: ["pretrained_head"],
+        description="heads trained on cached features in their own stage, evaluated and registered with the rest")
 
     def arch_params(self, name: str) -> BaseModel:
         """The validated `train.<name>` block (defaults where the block or a key is absent)."""
         from archlab.architectures.registry import get
 
         return get(name).params.model_validate((self.model_extra or {}).get(name) or {})
+
+
+class BackboneWeights(Strict):
+    weights: str = Field("imagenet", min_length=1,
+                         description="imagenet | none | hed-bsds500 (vgg16) | path to a .weights.h5/.keras file")
+
+
+class FeaturizeParams(Strict):
+    backbones: list[Literal["vgg16", "resnet50", "mobilenet_v2"]] = ["vgg16"]
+    input_size: int = Field(32, ge=32, le=512, description="images are resized to input_size x input_size")
+    pooling: Literal["avg", "max"] = "avg"
+    batch_size: int = Field(128, ge=1)
+    vgg16: BackboneWeights = BackboneWeights(weights="hed-bsds500")
+    resnet50: BackboneWeights = BackboneWeights()
+    mobilenet_v2: BackboneWeights = BackboneWeights()
 
 
 class EvaluateParams(Strict):
@@ -104,10 +122,17 @@ class Params(Strict):
     ingest: IngestParams = IngestParams()
     validate_: ValidateParams = Field(ValidateParams(), alias="validate")
     train: TrainParams = TrainParams()
+    featurize: FeaturizeParams = FeaturizeParams()
     evaluate: EvaluateParams = EvaluateParams()
     register_: RegisterParams = Field(RegisterParams(), alias="register")  # `register` is taken by ABCMeta
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @property
+    def model_names(self) -> list[str]:
+        """Every trained model: the `train@<arch>` stages plus the feature heads (their own stage, on features)."""
+        return list(self.train.architectures) + [h for h in self.train.feature_heads
+                                                 if h not in self.train.architectures]
 
 
 def _describe(error: dict, prefix: tuple = ()) -> str:

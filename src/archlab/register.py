@@ -30,7 +30,7 @@ def register(params: Params, *, data_dir: Path, models_dir: Path, evaluation_pat
     evaluation = json.loads(evaluation_path.read_text())
     dataset = read_dataset(data_dir)
     x_test, y_test, _ = test_split(dataset)
-    infos = {name: modelio.read_info(models_dir / name) for name in params.train.architectures}
+    infos = {name: modelio.read_info(models_dir / name) for name in params.model_names}
     for name, info in infos.items():
         run_tags = reg.client().get_run(info["run_id"]).data.tags
         tags = _version_tags(info, run_tags, evaluation[name])

@@ -135,7 +135,7 @@ def flatten_params(values: dict, prefix: str = "") -> dict[str, str]:
 class EpochLogger:
     """Logs each epoch's metrics in one batched call; non-main phases get a prefix (`pretrain_loss`)."""
 
-    MAIN_PHASES = ("train", "classifier")
+    MAIN_PHASES = ("train", "classifier", "head", "finetune")  # classifier phases share one continuous series
 
     def __init__(self, run_id: str):
         self.run_id = run_id

@@ -132,7 +132,7 @@ def evaluate(params: Params, *, data_dir: Path, models_dir: Path, metrics_path: 
     class_names = dataset.meta["class_names"]
     x_test, y_test, _ = test_split(dataset)
     results, probas = {}, {}
-    for name in params.train.architectures:
+    for name in params.model_names:
         results[name], probas[name] = score_model(name, models_dir / name, x_test, y_test, class_names, params)
         log.info("%s: test accuracy %.4f", name, results[name]["accuracy"])
     best = max(results, key=lambda n: (results[n]["accuracy"], -results[n]["latency_ms_batch1"]))

@@ -30,12 +30,14 @@ class FitContext:
             re-run resumes, deleted after success. Keyed by params and data, so a changed config starts fresh.
         on_epoch: called with (phase, epoch, metrics) after each epoch (MLflow logging).
         artifact_dir: folder for figures the architecture produces (PNG grids).
+        features_dir: cached backbone embeddings (data/features/<backbone>), for feature heads.
     """
 
     seed: int
     checkpoint_dir: Path
     on_epoch: Callable[[str, int, dict[str, float]], None] = lambda phase, epoch, metrics: None
     artifact_dir: Path | None = None
+    features_dir: Path | None = None  # a featurize stage's output, for heads trained on cached embeddings
 
 
 @dataclass
@@ -48,6 +50,7 @@ class Trained:
     metrics: dict[str, float] = field(default_factory=dict)
     figures: list[Path] = field(default_factory=list)
     companions: dict[str, Any] = field(default_factory=dict)
+    tags: dict[str, str] = field(default_factory=dict)  # extra MLflow tags (e.g. where pretrained weights came from)
 
 
 def make_optimizer(params: KerasFitParams, learning_rate: float | None = None):
@@ -173,3 +176,12 @@ def fit_classifier(model, data: TrainingData, params: KerasFitParams, ctx: FitCo
     compile_classifier(model, params)
     history = fit_keras(model, data.x_train, data.y_train, data.x_val, data.y_val, params, ctx)
     return Trained(model=model, kind="keras", history=history)
+
+
+def classifier_fit(build: Callable[..., Any]) -> Callable[..., Trained]:
+    """The `fit` of an architecture that is just a builder `build(input_shape, n_classes, params) -> keras.Model`."""
+
+    def fit(data: TrainingData, params: KerasFitParams, ctx: FitContext) -> Trained:
+        return fit_classifier(build(data.input_shape, data.n_classes, params), data, params, ctx)
+
+    return fit

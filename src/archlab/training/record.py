@@ -12,7 +12,6 @@ import numpy as np
 
 from archlab.training.fit import Trained
 
-MAIN_PHASES = ("train", "classifier")
 PLOT_COLUMNS = ["epoch", "phase", "loss", "accuracy", "val_loss", "val_accuracy"]
 
 
@@ -27,7 +26,7 @@ def parameter_count(model: Any, kind: str) -> int:
 
 def summary_metrics(trained: Trained, train_seconds: float) -> dict[str, float]:
     """metrics/train/<name>.json: best val accuracy and loss of the classifier phase, epochs, time, size."""
-    main = [row for row in trained.history if row.get("phase", "train") in MAIN_PHASES and "val_accuracy" in row]
+    main = [row for row in trained.history if "val_accuracy" in row]  # classifier phases (not pre-training)
     best = max(main, key=lambda row: row["val_accuracy"])
     return {
         "best_val_accuracy": float(best["val_accuracy"]),

@@ -50,7 +50,8 @@ def checkpoint_dir(root: Path, name: str, arch_params, data: TrainingData, seed:
 
 
 def train(params: Params, name: str, *, data_dir: Path, validation_report: Path, model_dir: Path,
-          metrics_path: Path, plots_path: Path, checkpoint_root: Path, project_root: Path = Path(".")) -> dict:
+          metrics_path: Path, plots_path: Path, checkpoint_root: Path, project_root: Path = Path("."),
+          features_dir: Path | None = None) -> dict:
     """Train architecture `name` on the ingested train/val splits and record everything.
 
     Returns:
@@ -77,11 +78,19 @@ def train(params: Params, name: str, *, data_dir: Path, validation_report: Path,
             for split, context in (("train", "training"), ("val", "validation")):
                 tracking.log_dataset(data.manifest[data.manifest["split"] == split], source=data.source,
                                      name=f"ingested-{split}", digest=data.dataset_hash, context=context)
+            if features_dir is not None:
+                meta = json.loads((features_dir / "meta.json").read_text())
+                tracking.log_dataset(data.manifest[data.manifest["split"] != "test"], source=str(features_dir),
+                                     name=f"features-{meta['backbone']}", digest=meta["weights_sha256"][:16],
+                                     context="features")
             ctx = FitContext(seed=params.project.seed, checkpoint_dir=checkpoints,
-                             on_epoch=tracking.EpochLogger(active.info.run_id), artifact_dir=tmp / "figures")
+                             on_epoch=tracking.EpochLogger(active.info.run_id), artifact_dir=tmp / "figures",
+                             features_dir=features_dir)
             started = time.perf_counter()
             trained = arch.fit(data, arch_params, ctx)
             metrics = summary_metrics(trained, time.perf_counter() - started)
+            if trained.tags:
+                mlflow.set_tags(trained.tags)
             model_path = modelio.save(trained.model, trained.kind, tmp)
             for companion, model in trained.companions.items():
                 model.save(tmp / f"{companion}.keras")

@@ -6,6 +6,7 @@ from pydantic import Field
 
 from archlab.architectures.common import KerasFitParams
 from archlab.architectures.registry import Architecture, register
+from archlab.training.fit import classifier_fit
 
 
 class CnnParams(KerasFitParams):
@@ -41,10 +42,4 @@ def build(input_shape: tuple[int, ...], n_classes: int, params: CnnParams):
     return keras.Model(inputs, outputs, name="cnn")
 
 
-def fit(data, params: CnnParams, ctx):
-    from archlab.training.fit import fit_classifier
-
-    return fit_classifier(build(data.input_shape, data.n_classes, params), data, params, ctx)
-
-
-register(Architecture(name="cnn", family="convolutional", params=CnnParams, fit=fit))
+register(Architecture(name="cnn", family="convolutional", params=CnnParams, fit=classifier_fit(build)))

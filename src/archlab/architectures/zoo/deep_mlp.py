@@ -6,6 +6,7 @@ from pydantic import Field
 
 from archlab.architectures.common import KerasFitParams
 from archlab.architectures.registry import Architecture, register
+from archlab.training.fit import classifier_fit
 
 
 class DeepMlpParams(KerasFitParams):
@@ -29,10 +30,4 @@ def build(input_shape: tuple[int, ...], n_classes: int, params: DeepMlpParams):
     return keras.Model(inputs, outputs, name="deep_mlp")
 
 
-def fit(data, params: DeepMlpParams, ctx):
-    from archlab.training.fit import fit_classifier
-
-    return fit_classifier(build(data.input_shape, data.n_classes, params), data, params, ctx)
-
-
-register(Architecture(name="deep_mlp", family="mlp", params=DeepMlpParams, fit=fit))
+register(Architecture(name="deep_mlp", family="mlp", params=DeepMlpParams, fit=classifier_fit(build)))

@@ -10,6 +10,7 @@ from pydantic import Field
 
 from archlab.architectures.common import KerasFitParams
 from archlab.architectures.registry import Architecture, register
+from archlab.training.fit import classifier_fit
 
 
 class LstmParams(KerasFitParams):
@@ -34,10 +35,4 @@ def build(input_shape: tuple[int, ...], n_classes: int, params: LstmParams):
     return keras.Model(inputs, outputs, name="lstm")
 
 
-def fit(data, params: LstmParams, ctx):
-    from archlab.training.fit import fit_classifier
-
-    return fit_classifier(build(data.input_shape, data.n_classes, params), data, params, ctx)
-
-
-register(Architecture(name="lstm", family="recurrent", params=LstmParams, fit=fit))
+register(Architecture(name="lstm", family="recurrent", params=LstmParams, fit=classifier_fit(build)))

@@ -6,6 +6,7 @@ from pydantic import Field
 
 from archlab.architectures.common import KerasFitParams
 from archlab.architectures.registry import Architecture, register
+from archlab.training.fit import classifier_fit
 
 
 class RnnParams(KerasFitParams):
@@ -29,10 +30,4 @@ def build(input_shape: tuple[int, ...], n_classes: int, params: RnnParams):
     return keras.Model(inputs, outputs, name="rnn")
 
 
-def fit(data, params: RnnParams, ctx):
-    from archlab.training.fit import fit_classifier
-
-    return fit_classifier(build(data.input_shape, data.n_classes, params), data, params, ctx)
-
-
-register(Architecture(name="rnn", family="recurrent", params=RnnParams, fit=fit))
+register(Architecture(name="rnn", family="recurrent", params=RnnParams, fit=classifier_fit(build)))

@@ -6,6 +6,7 @@ from pydantic import Field
 
 from archlab.architectures.common import KerasFitParams
 from archlab.architectures.registry import Architecture, register
+from archlab.training.fit import classifier_fit
 
 
 class ShallowMlpParams(KerasFitParams):
@@ -27,10 +28,4 @@ def build(input_shape: tuple[int, ...], n_classes: int, params: ShallowMlpParams
     return keras.Model(inputs, outputs, name="shallow_mlp")
 
 
-def fit(data, params: ShallowMlpParams, ctx):
-    from archlab.training.fit import fit_classifier
-
-    return fit_classifier(build(data.input_shape, data.n_classes, params), data, params, ctx)
-
-
-register(Architecture(name="shallow_mlp", family="mlp", params=ShallowMlpParams, fit=fit))
+register(Architecture(name="shallow_mlp", family="mlp", params=ShallowMlpParams, fit=classifier_fit(build)))

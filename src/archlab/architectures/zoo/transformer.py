@@ -8,6 +8,7 @@ from pydantic import Field
 
 from archlab.architectures.common import KerasFitParams
 from archlab.architectures.registry import Architecture, register
+from archlab.training.fit import classifier_fit
 
 
 class TransformerParams(KerasFitParams):
@@ -66,10 +67,4 @@ def build(input_shape: tuple[int, ...], n_classes: int, params: TransformerParam
     return keras.Model(inputs, outputs, name="transformer")
 
 
-def fit(data, params: TransformerParams, ctx):
-    from archlab.training.fit import fit_classifier
-
-    return fit_classifier(build(data.input_shape, data.n_classes, params), data, params, ctx)
-
-
-register(Architecture(name="transformer", family="attention", params=TransformerParams, fit=fit))
+register(Architecture(name="transformer", family="attention", params=TransformerParams, fit=classifier_fit(build)))

@@ -1,0 +1,79 @@
+"""`finetune`: a pretrained backbone with a new head; first the head alone (backbone frozen), then the top
+`unfreeze_layers` layers unfrozen with `fine_tune_lr`, much lower than the head's learning rate.
+
+Batch norm layers stay frozen and the backbone is called with `training=False`, so their statistics stay in
+inference mode: with small batches, updating them would wreck the pretrained features (Keras' fine-tuning guide).
+"""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from archlab.architectures.common import KerasFitParams
+from archlab.architectures.registry import Architecture, register
+
+
+class FinetuneParams(KerasFitParams):
+    backbone: str = Field("vgg16", pattern="^(vgg16|resnet50|mobilenet_v2)$")
+    weights: str = Field("hed-bsds500", min_length=1, description="as featurize: imagenet | none | hed-bsds500 | path")
+    input_size: int = Field(32, ge=32, le=512)
+    pooling: str = Field("avg", pattern="^(avg|max)$")
+    hidden_units: int = Field(256, ge=1)
+    dropout: float = Field(0.3, ge=0.0, lt=1.0)
+    head_epochs: int = Field(10, ge=1)
+    unfreeze_layers: int = Field(4, ge=1, description="top backbone layers made trainable in phase two")
+    fine_tune_lr: float = Field(1e-4, gt=0.0, le=1.0, description="10x below the head's learning rate")
+    epochs: int = Field(10, ge=1, le=10_000, description="fine-tuning epochs (phase two)")
+    patience: int = Field(4, ge=0)
+
+
+def build(input_shape, n_classes: int, params: FinetuneParams, seed: int = 0):
+    """Raw images -> backbone input layer -> backbone (inference mode) -> dense head; returns (model, backbone)."""
+    import keras
+    from keras import layers
+
+    from archlab.architectures.backbones import build_backbone
+    from archlab.features import image_model
+
+    backbone = build_backbone(params.backbone, weights=params.weights, input_size=params.input_size,
+                              pooling=params.pooling, seed=seed)
+    extractor = image_model(backbone, input_shape)
+    inputs = keras.Input(shape=input_shape, name="pixels")
+    x = extractor(inputs, training=False)
+    x = layers.Dropout(params.dropout)(x)
+    x = layers.Dense(params.hidden_units, activation="relu")(x)
+    x = layers.Dropout(params.dropout)(x)
+    outputs = layers.Dense(n_classes, activation="softmax", dtype="float32", name="probabilities")(x)
+    return keras.Model(inputs, outputs, name=f"finetune_{params.backbone}"), backbone
+
+
+def unfreeze_top(backbone_model, n_layers: int) -> list[str]:
+    """Make the top `n_layers` weighted layers trainable, batch norm excepted; returns their names."""
+    import keras
+
+    backbone_model.trainable = True
+    weighted = [layer for layer in backbone_model.layers if layer.weights]
+    chosen = [layer for layer in weighted[-n_layers:] if not isinstance(layer, keras.layers.BatchNormalization)]
+    for layer in backbone_model.layers:
+        layer.trainable = layer in chosen
+    return [layer.name for layer in chosen]
+
+
+def fit(data, params: FinetuneParams, ctx):
+    from archlab.training.fit import Trained, compile_classifier, fit_keras
+
+    model, backbone = build(data.input_shape, data.n_classes, params, seed=ctx.seed)
+    compile_classifier(model, params)
+    head = fit_keras(model, data.x_train, data.y_train, data.x_val, data.y_val,
+                     params.model_copy(update={"epochs": params.head_epochs}), ctx, phase="head")
+    unfrozen = unfreeze_top(backbone.model, params.unfreeze_layers)
+    compile_classifier(model, params, learning_rate=params.fine_tune_lr)  # recompile: trainable flags changed
+    tuned = fit_keras(model, data.x_train, data.y_train, data.x_val, data.y_val, params, ctx, phase="finetune",
+                      epoch_offset=len(head))
+    return Trained(model=model, kind="keras", history=head + tuned, metrics={"unfrozen_layers": len(unfrozen)},
+                   tags={"archlab.backbone": params.backbone, "archlab.weights_source": params.weights,
+                         "archlab.weights_sha256": backbone.weights_sha256,
+                         "archlab.weights_description": backbone.description})
+
+
+register(Architecture(name="finetune", family="pretrained", params=FinetuneParams, fit=fit))

@@ -6,14 +6,10 @@ import json
 from pathlib import Path
 
 from archlab.errors import ArchlabError
+from archlab.evaluation.report import rank_key
 
 FIELDS = ("accuracy", "accuracy_ci_low", "accuracy_ci_high", "macro_f1", "p_value_vs_best", "latency_ms_batch1",
           "param_count")
-
-
-def _rank(row: dict) -> tuple[float, float]:
-    """Best first: higher test accuracy, then lower latency (the evaluate stage's own order)."""
-    return -row["accuracy"], row["latency_ms_batch1"]
 
 
 def from_metrics_file(path: Path) -> list[dict]:
@@ -22,7 +18,7 @@ def from_metrics_file(path: Path) -> list[dict]:
         raise ArchlabError(f"{path}: no evaluation yet; run `dvc repro` (or `make run`) first")
     metrics = json.loads(path.read_text())
     rows = [{"architecture": name, **{k: values[k] for k in FIELDS}} for name, values in metrics.items()]
-    return sorted(rows, key=_rank)
+    return sorted(rows, key=rank_key)
 
 
 def from_mlflow_runs(params) -> list[dict]:
@@ -46,7 +42,7 @@ def from_mlflow_runs(params) -> list[dict]:
              "p_value_vs_best": "test_p_value_vs_best"}
     rows = [{"architecture": run.info.run_name, **{k: run.data.metrics.get(names.get(k, k)) for k in FIELDS}}
             for run in runs if "test_accuracy" in run.data.metrics]
-    return sorted(rows, key=_rank)
+    return sorted(rows, key=rank_key)
 
 
 def render(rows: list[dict]) -> str:

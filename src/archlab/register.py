@@ -9,6 +9,7 @@ from pathlib import Path
 from archlab import model_registry as reg
 from archlab import modelio, tracking
 from archlab.data.store import read_dataset
+from archlab.evaluation.report import rank_key
 from archlab.evaluation.run import test_split
 from archlab.params import Params
 from archlab.promotion import decide_and_apply
@@ -31,19 +32,18 @@ def register(params: Params, *, data_dir: Path, models_dir: Path, evaluation_pat
     dataset = read_dataset(data_dir)
     x_test, y_test, _ = test_split(dataset)
     infos = {name: modelio.read_info(models_dir / name) for name in params.model_names}
+    run_tags = {name: reg.client().get_run(info["run_id"]).data.tags for name, info in infos.items()}
     for name, info in infos.items():
-        run_tags = reg.client().get_run(info["run_id"]).data.tags
-        tags = _version_tags(info, run_tags, evaluation[name])
+        tags = _version_tags(info, run_tags[name], evaluation[name])
         version = reg.register_version(
             f"{project}-{name}", info["model_uri"], info["run_id"], tags=tags,
             description=f"{name} ({info['family']}) trained by archlab on {dataset.meta['source']} "
                         f"(data {info['data_hash']}); test accuracy {evaluation[name]['accuracy']:.4f}")
         log.info("registered %s-%s version %s", project, name, version.version)
-    best = max(infos, key=lambda n: (evaluation[n][metric], -evaluation[n]["latency_ms_batch1"]))
+    best = min(infos, key=lambda n: rank_key(evaluation[n], metric))
     info = infos[best]
-    run_tags = reg.client().get_run(info["run_id"]).data.tags
     candidate = reg.register_version(
-        project, info["model_uri"], info["run_id"], tags=_version_tags(info, run_tags, evaluation[best]),
+        project, info["model_uri"], info["run_id"], tags=_version_tags(info, run_tags[best], evaluation[best]),
         description=f"best of one archlab pipeline run: {best}, test {metric} {evaluation[best][metric]:.4f}")
     decision = decide_and_apply(project, candidate, x_test, y_test, metric=metric,
                                 min_delta=params.register_.min_delta)

@@ -9,6 +9,12 @@ COLUMNS = ["rank", "architecture", "test accuracy [95% CI]", "macro-F1", "log-lo
            "params", "size KB", "train s", "latency ms (b=1)", "throughput/s (b=256)"]
 
 
+def rank_key(result: dict, metric: str = "accuracy") -> tuple[float, float]:
+    """The one ranking rule (leaderboard order, evaluate's best, register's challenger): higher `metric`, then
+    lower latency at batch size 1. Sort ascending by it, or take the `min`."""
+    return -result[metric], result["latency_ms_batch1"]
+
+
 def _verdict(row: dict, best: str, alpha: float) -> str:
     if row["architecture"] == best:
         return "best"
@@ -18,7 +24,7 @@ def _verdict(row: dict, best: str, alpha: float) -> str:
 
 def leaderboard_rows(results: dict[str, dict], alpha: float) -> list[list[str]]:
     """Table cells, best first; each model's verdict against the best comes from the paired test."""
-    ranked = sorted(results.values(), key=lambda r: (-r["accuracy"], r["latency_ms_batch1"]))
+    ranked = sorted(results.values(), key=rank_key)
     best = ranked[0]["architecture"]
     return [[str(i), r["architecture"],
              f"{r['accuracy']:.4f} [{r['accuracy_ci_low']:.3f}, {r['accuracy_ci_high']:.3f}]",

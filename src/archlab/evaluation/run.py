@@ -127,7 +127,7 @@ def _log_to_mlflow(params: Params, results: dict, figures: dict, report_files: l
 
 def evaluate(params: Params, *, data_dir: Path, models_dir: Path, metrics_path: Path, plots_dir: Path,
              leaderboard_path: Path, html_path: Path, figures_dir: Path) -> dict[str, dict]:
-    """Score every architecture of `train.architectures` on the test split and write all evaluation outputs."""
+    """Score every model of `params.model_names` on the test split and write all evaluation outputs."""
     dataset = read_dataset(data_dir)
     class_names = dataset.meta["class_names"]
     x_test, y_test, _ = test_split(dataset)
@@ -135,7 +135,7 @@ def evaluate(params: Params, *, data_dir: Path, models_dir: Path, metrics_path: 
     for name in params.model_names:
         results[name], probas[name] = score_model(name, models_dir / name, x_test, y_test, class_names, params)
         log.info("%s: test accuracy %.4f", name, results[name]["accuracy"])
-    best = max(results, key=lambda n: (results[n]["accuracy"], -results[n]["latency_ms_batch1"]))
+    best = min(results, key=lambda n: report.rank_key(results[n]))
     correct = {name: proba.argmax(axis=1) == y_test for name, proba in probas.items()}
     for name in results:
         results[name]["p_value_vs_best"] = 1.0 if name == best else mcnemar_p_value(correct[name], correct[best])

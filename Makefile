@@ -8,7 +8,7 @@ export PATH := $(abspath $(BIN)):$(PATH)
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export GX_ANALYTICS_ENABLED ?= false
 
-.PHONY: setup run test lint clean
+.PHONY: setup run test lint clean retrain-demo bench
 
 setup: $(STAMP)
 
@@ -26,8 +26,14 @@ run: setup
 test: setup
 	$(BIN)/python -m pytest
 
+bench: setup
+	$(BIN)/python -m bench.run --out reports
+
+retrain-demo: setup
+	bash scripts/retrain_demo.sh
+
 lint: setup
-	$(BIN)/ruff check src stages tests
+	$(BIN)/ruff check src stages tests bench
 
 clean:
 	rm -rf $(VENV) data/ingested reports mlflow.db mlruns

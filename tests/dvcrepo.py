@@ -11,6 +11,23 @@ from tests.conftest import ROOT, subprocess_env
 PIPELINE_FILES = ["dvc.yaml", "stages", "src", "data/raw/README.md", ".gitignore"]
 
 
+def image_folder_params(project: str, seed: int, shallow_mlp: str) -> str:
+    """Params for a small image-folder pipeline (what `archlab simulate-arrivals` writes) with two quick models."""
+    return f"""\
+project: {{name: {project}, seed: {seed}}}
+ingest: {{source: image_dir, path: data/raw, image_size: [8, 8]}}
+validate: {{min_per_class: 2, max_imbalance_ratio: 6.0}}
+train:
+  architectures: [baseline, shallow_mlp]
+  feature_heads: []
+  baseline: {{C: 1.0}}
+  shallow_mlp: {shallow_mlp}
+featurize: {{backbones: []}}
+evaluate: {{bootstrap_resamples: 200, latency_calls: 5}}
+register: {{metric: accuracy, min_delta: 0.0}}
+"""
+
+
 def run(cmd: list[str], cwd: Path, check: bool = True, timeout: int = 600, **env: str):
     proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, env=subprocess_env(**env), timeout=timeout)
     if check and proc.returncode != 0:

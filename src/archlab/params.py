@@ -116,6 +116,27 @@ class RegisterParams(Strict):
     min_delta: float = Field(0.0, ge=0.0, le=1.0, description="how much the challenger must beat the champion by")
 
 
+class DriftParams(Strict):
+    """Population stability index limits for `archlab retrain` (new data against the champion's training data)."""
+
+    warn_psi: float = Field(0.1, gt=0.0, description="above: retrain, but the report flags a moderate shift")
+    max_psi: float = Field(0.25, gt=0.0, description="above: no retrain, exit 4, a person reviews the data")
+    max_label_psi: float = Field(0.25, gt=0.0, description="the same hard limit for the class mix")
+    min_arrivals: int = Field(30, ge=1, description="fewer new samples: drift is measured on the whole new dataset")
+
+    @model_validator(mode="after")
+    def _warn_below_max(self) -> DriftParams:
+        if self.warn_psi > self.max_psi:
+            raise ValueError(f"warn_psi ({self.warn_psi}) must not exceed max_psi ({self.max_psi})")
+        return self
+
+
+class RetrainParams(Strict):
+    drift: DriftParams = DriftParams()
+    reports_dir: str = Field("reports/retrain", min_length=1, description="<timestamp>.json/.md per job")
+    lock_file: str = Field(".archlab/retrain.lock", min_length=1, description="one job at a time")
+
+
 class Params(Strict):
     project: ProjectParams = ProjectParams()
     mlflow: MlflowParams = MlflowParams()
@@ -125,6 +146,7 @@ class Params(Strict):
     featurize: FeaturizeParams = FeaturizeParams()
     evaluate: EvaluateParams = EvaluateParams()
     register_: RegisterParams = Field(RegisterParams(), alias="register")  # `register` is taken by ABCMeta
+    retrain: RetrainParams = RetrainParams()
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 

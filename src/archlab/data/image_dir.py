@@ -82,7 +82,7 @@ def _decode_chunks(root: Path, candidates: list[tuple[Path, int]], params: Inges
 
 def image_dir(params: IngestParams) -> SourceData:
     """Open an image folder: PNG/JPEG/BMP/GIF of any size and colour mode, resized to `ingest.image_size`."""
-    root = Path(params.path)
+    root = Path(params.path).resolve()  # refs are relative to it, however the path was written
     class_names, candidates, rejected = _scan(root)
     return SourceData(name="image_dir", class_names=class_names, candidates=len(candidates),
                       chunks=_decode_chunks(root, candidates, params, rejected), rejected=rejected)

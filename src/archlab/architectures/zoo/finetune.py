@@ -3,6 +3,8 @@
 
 Batch norm layers stay frozen and the backbone is called with `training=False`, so their statistics stay in
 inference mode: with small batches, updating them would wreck the pretrained features (Keras' fine-tuning guide).
+While the backbone is frozen its output cannot change, so the head phase trains on embeddings computed once
+(the transfer-learning guide's "run the base once"), not on a backbone pass per epoch.
 """
 
 from __future__ import annotations
@@ -28,7 +30,12 @@ class FinetuneParams(KerasFitParams):
 
 
 def build(input_shape, n_classes: int, params: FinetuneParams, seed: int = 0):
-    """Raw images -> backbone input layer -> backbone (inference mode) -> dense head; returns (model, backbone)."""
+    """Raw images -> backbone input layer -> backbone (inference mode) -> dense head.
+
+    Returns:
+        (model, backbone, extractor, head): the full model, the Backbone, the images -> embeddings model and the
+        embeddings -> probabilities head (the full model's last layer, so weights trained on either are shared).
+    """
     import keras
     from keras import layers
 
@@ -38,13 +45,15 @@ def build(input_shape, n_classes: int, params: FinetuneParams, seed: int = 0):
     backbone = build_backbone(params.backbone, weights=params.weights, input_size=params.input_size,
                               pooling=params.pooling, seed=seed)
     extractor = image_model(backbone, input_shape)
-    inputs = keras.Input(shape=input_shape, name="pixels")
-    x = extractor(inputs, training=False)
-    x = layers.Dropout(params.dropout)(x)
+    embeddings = keras.Input(shape=extractor.output_shape[1:], name="embeddings")
+    x = layers.Dropout(params.dropout)(embeddings)
     x = layers.Dense(params.hidden_units, activation="relu")(x)
     x = layers.Dropout(params.dropout)(x)
     outputs = layers.Dense(n_classes, activation="softmax", dtype="float32", name="probabilities")(x)
-    return keras.Model(inputs, outputs, name=f"finetune_{params.backbone}"), backbone
+    head = keras.Model(embeddings, outputs, name="head")
+    inputs = keras.Input(shape=input_shape, name="pixels")
+    model = keras.Model(inputs, head(extractor(inputs, training=False)), name=f"finetune_{params.backbone}")
+    return model, backbone, extractor, head
 
 
 def unfreeze_top(backbone_model, n_layers: int) -> list[str]:
@@ -62,9 +71,11 @@ def unfreeze_top(backbone_model, n_layers: int) -> list[str]:
 def fit(data, params: FinetuneParams, ctx):
     from archlab.training.fit import Trained, compile_classifier, fit_keras
 
-    model, backbone = build(data.input_shape, data.n_classes, params, seed=ctx.seed)
-    compile_classifier(model, params)
-    head = fit_keras(model, data.x_train, data.y_train, data.x_val, data.y_val,
+    model, backbone, extractor, head_model = build(data.input_shape, data.n_classes, params, seed=ctx.seed)
+    batch = params.batch_size
+    train_emb, val_emb = (extractor.predict(x, batch_size=batch, verbose=0) for x in (data.x_train, data.x_val))
+    compile_classifier(head_model, params)
+    head = fit_keras(head_model, train_emb, data.y_train, val_emb, data.y_val,
                      params.model_copy(update={"epochs": params.head_epochs}), ctx, phase="head")
     unfrozen = unfreeze_top(backbone.model, params.unfreeze_layers)
     compile_classifier(model, params, learning_rate=params.fine_tune_lr)  # recompile: trainable flags changed

@@ -1,0 +1,1 @@
+"""archlab's benchmark suite (`make bench`): a script, not tests. See bench/run.py."""

@@ -1,0 +1,69 @@
+"""Sections 2 and 4b: `dvc repro` cold, no-op and after one param change; registering the models.
+
+The cold run is the expensive figure (every stage from an empty cache), so its repeat count is its own setting.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+import yaml
+
+from bench.measure import alternated, measure, median
+
+RUNNING = re.compile(r"Running stage '([^']+)'")
+DVC = str(Path(sys.executable).parent / "dvc")
+
+
+def stages_run(output: str) -> list[str]:
+    return RUNNING.findall(output)
+
+
+def cold(ws: Path) -> dict:
+    """A full `dvc repro` from an empty cache (a fresh workspace)."""
+    sample = measure([DVC, "repro"], ws)
+    return {"wall_s": round(sample.wall_s, 1), "stages": stages_run(sample.stdout)}
+
+
+def noop(ws: Path, repeats: int) -> dict:
+    runs = alternated({"noop": lambda: measure([DVC, "repro"], ws).wall_s}, repeats)["noop"]
+    return {"wall_s": round(median(runs), 2), "samples": [round(v, 3) for v in runs], "repeats": repeats}
+
+
+def one_param(ws: Path, arch: str, key: str, values: list[float]) -> dict:
+    """Change `train.<arch>.<key>` to each value in turn (new values: DVC's run cache cannot short-cut them)."""
+    path = ws / "params.yaml"
+    walls, ran = [], []
+    for value in values:
+        params = yaml.safe_load(path.read_text())
+        params["train"][arch][key] = value
+        path.write_text(yaml.safe_dump(params, sort_keys=False))
+        sample = measure([DVC, "repro"], ws)
+        walls.append(sample.wall_s)
+        ran.append(stages_run(sample.stdout))
+    return {"param": f"train.{arch}.{key}", "values": values, "wall_s": round(median(walls), 1),
+            "samples": [round(w, 1) for w in walls], "stages_run": ran}
+
+
+def register_cost(ws: Path, project: str, repeats: int) -> dict:
+    """The register stage from scratch: the registered models are deleted before each timed run."""
+    from mlflow import MlflowClient
+
+    client = MlflowClient(tracking_uri=f"sqlite:///{ws / 'mlflow.db'}")
+    cmd = [sys.executable, "stages/register.py", "--params", "params.yaml", "--data", "data/ingested", "--models",
+           "models", "--evaluation", "metrics/evaluate.json", "--decision", "reports/register.json"]
+
+    def fresh() -> float:
+        for model in client.search_registered_models():
+            if model.name == project or model.name.startswith(f"{project}-"):
+                client.delete_registered_model(model.name)
+        return measure(cmd, ws).wall_s
+
+    runs = alternated({"register": fresh}, repeats)["register"]
+    from archlab.params import load_params
+
+    n_models = len(load_params(ws / "params.yaml").model_names)
+    return {"wall_s": round(median(runs), 2), "samples": [round(v, 2) for v in runs], "models": n_models,
+            "per_model_s": round(median(runs) / n_models, 2), "repeats": repeats}

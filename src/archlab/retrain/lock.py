@@ -1,0 +1,54 @@
+"""One scheduled job at a time: an exclusive `flock` on a lock file, taken without waiting.
+
+The kernel drops an flock when its holder dies, SIGKILL included, so a killed job never leaves a stale lock behind
+and the next scheduled run simply proceeds. The holder writes its pid, start time and command into the file so the
+job that is turned away can say who holds it.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from archlab.errors import JobLocked
+
+
+@contextmanager
+def exclusive(path: Path) -> Iterator[None]:
+    """Hold `path` exclusively for the duration of the block.
+
+    Raises:
+        JobLocked: another process holds it (the message names that process).
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = _read_holder(fd)
+            raise JobLocked(f"{path} is held by another job ({holder}); this run exits without doing anything. "
+                            "It will run at the next schedule.") from None
+        os.ftruncate(fd, 0)
+        os.write(fd, json.dumps({"pid": os.getpid(), "since": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                                 "command": " ".join(sys.argv)}).encode())
+        os.fsync(fd)
+        yield
+    finally:
+        os.close(fd)  # closing releases the flock; the file stays (deleting it would race with a new holder)
+
+
+def _read_holder(fd: int) -> str:
+    try:
+        info = json.loads(os.pread(fd, 4096, 0).decode() or "{}")
+    except (OSError, ValueError):
+        return "holder unknown"
+    if not info:
+        return "holder unknown"
+    return f"pid {info.get('pid')} since {info.get('since')}: {info.get('command')}"

@@ -1,0 +1,69 @@
+"""The benchmark script's own logic at toy size: it runs every section and writes well-formed reports.
+
+No timing is asserted (these machines are noisy); the checks are on structure, on the ratios being computed from
+the samples, and on the stages a one-param change re-runs.
+"""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from bench import report, scaling
+from tests.conftest import ROOT, subprocess_env
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def quick_report(tmp_path_factory):
+    out = tmp_path_factory.mktemp("bench")
+    proc = subprocess.run([sys.executable, "-m", "bench.run", "--quick", "--out", str(out / "reports"),
+                           "--workdir", str(out / "work")], cwd=ROOT, capture_output=True, text=True,
+                          env=subprocess_env(), timeout=900)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return out / "reports"
+
+
+def test_reports_are_written_with_every_section(quick_report):
+    doc = json.loads((quick_report / "bench.json").read_text())
+    assert set(doc["results"]) == {"overhead", "inference", "pipeline", "scaling", "startup", "gpu"}
+    assert doc["machine"]["cores"] >= 1 and doc["command"].startswith("python -m bench.run --quick")
+    text = (quick_report / "bench.md").read_text()
+    assert text.startswith("# archlab benchmark") and "| goal | target | measured | met | note |" in text
+    assert "No GPU machine was lent" in (quick_report / "bench_gpu.md").read_text()
+
+
+def test_ratios_come_from_the_samples(quick_report):
+    doc = json.loads((quick_report / "bench.json").read_text())
+    row = doc["results"]["overhead"]["rows"][0]
+    assert row["wall_ratio"] == pytest.approx(row["archlab_wall_s"] / row["bare_wall_s"], rel=0.01)
+    assert row["epochs"] == row["bare_epochs"] == 1  # both sides trained exactly the same number of epochs
+    assert 0 < row["mlflow_s"] < row["archlab_wall_s"]
+    names = [g["goal"] for g in doc["goals"]]
+    assert "no-op dvc repro" in names and "archlab --help" in names
+
+
+def test_one_param_change_reruns_only_its_stage_evaluate_and_register(quick_report):
+    change = json.loads((quick_report / "bench.json").read_text())["results"]["pipeline"]["one_param"]
+    assert change["param"] == "train.baseline.C"
+    assert [set(r) for r in change["stages_run"]] == [{"train@baseline", "evaluate", "register"}]
+
+
+def test_scaling_rows_cover_every_size_and_stage(quick_report):
+    rows = json.loads((quick_report / "bench.json").read_text())["results"]["scaling"]["rows"]
+    assert {(r["images"], r["stage"]) for r in rows} == {(n, s) for n in (200, 400) for s in scaling.STAGES}
+    assert all(r["peak_rss_mb"] > 50 for r in rows)  # GNU time's figure was parsed
+
+
+def test_shifted_digits_are_real_derived_and_shifted():
+    x, y = scaling.shifted_digits(3000)
+    assert x.shape == (3000, 28, 28) and x.dtype.name == "uint8" and set(y) == set(range(10))
+    assert not (x[0] == x[1797]).all()  # the same source digit lands at another offset
+
+
+def test_goal_table_marks_a_missed_goal():
+    results = {"startup": {"help_s": 1.5, "samples": [1.5], "heavy_imports": "['tensorflow']"}}
+    (entry,) = report.goals(results)
+    assert entry["met"] is False and entry["measured"] == 1.5

@@ -1,6 +1,9 @@
 """`archlab <verb>`: the command line for people (plain text) and scripts (`--json`).
 
-Exit codes: 0 success; 2 bad params, data or arguments (ArchlabError); 3 data validation failed; 130 interrupted.
+Exit codes: 0 success (for `retrain`: promoted, kept, or nothing to do); 1 the pipeline failed (`retrain`); 2 bad
+params, data or arguments; 3 invalid data (unreadable, or the validation suite failed); 4 data drift above the hard
+limit (`retrain`: nothing trained, a person reviews); 5 the MLflow tracking server does not answer; 75 another
+`retrain` holds the lock; 130 interrupted.
 Heavy libraries (TensorFlow, MLflow, Great Expectations) are imported inside the verbs that need them, so
 `archlab --help` stays fast.
 """
@@ -136,6 +139,55 @@ def ui(port: int = typer.Option(5000, help="port"), host: str = typer.Option("12
     uri = resolve_tracking_uri(_load(params))
     typer.echo(f"MLflow UI for {uri} at http://{host}:{port}")
     os.execvp("mlflow", ["mlflow", "ui", "--backend-store-uri", uri, "--host", host, "--port", str(port)])
+
+
+@app.command()
+def retrain(params: Path = PARAMS,
+            dry_run: bool = typer.Option(False, "--dry-run", help="ingest, validate and measure drift, list the "
+                                                                  "stages that would run; train nothing"),
+            accept_drift: bool = typer.Option(False, "--accept-drift", help="a person reviewed the drifted data: "
+                                                                            "retrain anyway"),
+            as_json: bool = JSON) -> None:
+    """The scheduled job: re-ingest, gate on validation and drift, `dvc repro`, promote only a better model.
+
+    Writes reports/retrain/<timestamp>.json and .md and logs them to MLflow. Exit codes: 0 promoted, kept or
+    nothing to do; 1 pipeline failed; 2 bad params; 3 invalid data; 4 drift above the hard limit; 5 tracking
+    server unreachable; 75 another retrain is running; 130 stopped by a signal.
+    """
+    from archlab import interrupts, stagekit
+    from archlab.retrain import job, report
+
+    stagekit.setup_logging()
+    interrupts.install()  # a scheduler's stop unwinds: runs end KILLED, report written
+    loaded = _load(params)
+    try:
+        result = job.run_job(loaded, root=Path.cwd(), dry_run=dry_run, accept_drift=accept_drift)
+    except ArchlabError as exc:
+        _fail(exc)
+    except KeyboardInterrupt:
+        typer.echo("interrupted", err=True)
+        raise typer.Exit(130) from None
+    typer.echo(json.dumps(result, indent=2) if as_json else report.markdown(result))
+
+
+@app.command("simulate-arrivals")
+def simulate_arrivals(folder: Path = typer.Argument(..., help="image folder that ingest.path points at"),
+                      batch: int = typer.Option(..., "--batch", help="which batch to write, 1-based"),
+                      batches: int = typer.Option(4, "--batches", help="how many batches the digits are cut into"),
+                      limit: int = typer.Option(0, "--limit", help="use only the first N digits (0: all 1,797)"),
+                      drift: str = typer.Option("none", "--drift", help="none | invert | noise"),
+                      seed: int = typer.Option(0, "--seed", help="noise seed")) -> None:
+    """Write the next time-ordered batch of the digits data as PNG files (the retraining demo's new data)."""
+    from archlab.simulation import write_batch
+
+    if drift not in ("none", "invert", "noise"):
+        _fail(ArchlabError(f"--drift must be none, invert or noise (received {drift!r})"))
+    try:
+        written = write_batch(folder, batch=batch, batches=batches, limit=limit or None, drift=drift, seed=seed)
+    except ArchlabError as exc:
+        _fail(exc)
+    typer.echo(f"batch {batch}/{batches}{'' if drift == 'none' else f' ({drift})'}: {len(written)} images "
+               f"written under {folder}")
 
 
 if __name__ == "__main__":

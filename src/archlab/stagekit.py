@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import argparse
 import logging
-import signal
 import sys
 from collections.abc import Callable
 
+from archlab import interrupts
 from archlab.errors import ArchlabError
 
 
@@ -25,20 +25,20 @@ def parser(description: str) -> argparse.ArgumentParser:
     return p
 
 
-def _interrupt(signum, frame):
-    raise KeyboardInterrupt(f"signal {signum}")
-
-
 def run(main: Callable[[], None]) -> None:
     """Run a stage's main: domain errors become a one-paragraph message and a non-zero exit, no traceback."""
     setup_logging()
     # SIGTERM (a scheduler stopping the job) unwinds like Ctrl-C, so MLflow runs end KILLED, not RUNNING.
-    signal.signal(signal.SIGTERM, _interrupt)
+    interrupts.install()
     try:
         main()
-    except ArchlabError as exc:
-        print(f"error: {exc}", file=sys.stderr)  # noqa: T201 - the user-facing last word of a failed stage
-        sys.exit(exc.exit_code)
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)  # noqa: T201
-        sys.exit(130)
+    except BaseException as exc:
+        if isinstance(exc, SystemExit):
+            raise
+        if interrupts.was_stopped(exc):
+            print("interrupted", file=sys.stderr)  # noqa: T201
+            sys.exit(130)
+        if isinstance(exc, ArchlabError):
+            print(f"error: {exc}", file=sys.stderr)  # noqa: T201 - the user-facing last word of a failed stage
+            sys.exit(exc.exit_code)
+        raise

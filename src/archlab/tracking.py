@@ -7,9 +7,11 @@ project root, so a stage started from any folder writes to the same `mlflow.db`.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -20,6 +22,29 @@ from archlab.params import Params
 log = logging.getLogger(__name__)
 
 SQLITE_PREFIX = "sqlite:///"
+_clock = {"seconds": 0.0, "depth": 0}  # time inside this module's MLflow calls, this process (nested calls once)
+
+
+def timed(fn):
+    """Count the wall time of an MLflow-calling function into `seconds_in_mlflow()` (the benchmark's MLflow cost)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        _clock["depth"] += 1
+        started = time.perf_counter()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            _clock["depth"] -= 1
+            if _clock["depth"] == 0:
+                _clock["seconds"] += time.perf_counter() - started
+
+    return wrapper
+
+
+def seconds_in_mlflow() -> float:
+    """Seconds this process has spent in MLflow calls made through this module (import included)."""
+    return _clock["seconds"]
 
 
 def resolve_tracking_uri(params: Params, project_root: str | Path = ".") -> str:
@@ -46,13 +71,49 @@ def experiment_name(params: Params) -> str:
     return params.mlflow.experiment or params.project.name
 
 
+SERVER_PROBE_TIMEOUT_S = 5
+# A server that dies mid-run fails the stage in about a minute, not after MLflow's default minutes of retries.
+HTTP_DEFAULTS = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "3", "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
+                 "MLFLOW_HTTP_REQUEST_TIMEOUT": "60"}
+
+
+def check_server(uri: str) -> None:
+    """Fail in seconds, naming the address, when an http(s) tracking server does not answer its health check.
+
+    Raises:
+        TrackingUnavailable: connection refused, timeout, or a non-200 answer.
+    """
+    import urllib.error
+    import urllib.request
+
+    from archlab.errors import TrackingUnavailable
+
+    if not uri.startswith(("http://", "https://")):
+        return
+    try:
+        with urllib.request.urlopen(f"{uri.rstrip('/')}/health", timeout=SERVER_PROBE_TIMEOUT_S) as answer:
+            if answer.status == 200:
+                return
+            reason = f"HTTP {answer.status}"
+    except urllib.error.HTTPError as exc:
+        reason = f"HTTP {exc.code}"
+    except (urllib.error.URLError, OSError) as exc:
+        reason = str(getattr(exc, "reason", exc))
+    raise TrackingUnavailable(f"MLflow tracking server {uri} is not reachable ({reason}); start it (README "
+                              "\"Team set-up\") or unset MLFLOW_TRACKING_URI to use the local SQLite store")
+
+
+@timed
 def configure(params: Params, project_root: str | Path = ".") -> str:
     """Point MLflow at the project's store and experiment; returns the experiment id."""
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    for key, value in HTTP_DEFAULTS.items():
+        os.environ.setdefault(key, value)
+    uri = resolve_tracking_uri(params, project_root)
+    check_server(uri)
     import mlflow  # deferred: importing MLflow costs seconds that `archlab --help` should not pay
 
     _quiet_known_warnings()
-    uri = resolve_tracking_uri(params, project_root)
     mlflow.set_tracking_uri(uri)
     experiment = mlflow.set_experiment(experiment_name(params))
     log.info("MLflow tracking at %s, experiment %r", uri, experiment.name)
@@ -101,6 +162,7 @@ def _is_alive(process_tag: str) -> bool:
         return False
 
 
+@timed
 def close_orphaned_runs(experiment_id: str) -> list[str]:
     """Mark KILLED the RUNNING runs whose process on this host is gone (a SIGKILL leaves no chance to do it)."""
     import socket
@@ -140,41 +202,128 @@ class EpochLogger:
     def __init__(self, run_id: str):
         self.run_id = run_id
 
+    @timed
     def __call__(self, phase: str, epoch: int, metrics: dict[str, float]) -> None:
-        import time
-
         from mlflow import MlflowClient
         from mlflow.entities import Metric
 
         prefix = "" if phase in self.MAIN_PHASES else f"{phase}_"
-        now = int(time.time() * 1000)
+        now = now_ms()
+        # synchronous on purpose: MLflow's async queue measured slower here (its thread pool and the final flush
+        # cost more than the ~10 ms a batched SQLite write takes per epoch; see reports/bench.md)
         MlflowClient().log_batch(self.run_id, metrics=[
             Metric(f"{prefix}{key}", float(value), now, epoch) for key, value in metrics.items()])
+
+
+def _run_tags(tags: dict[str, str]) -> dict[str, str]:
+    """Who owns the run (host and process: how orphans are found) and which pipeline execution it belongs to."""
+    import socket
+
+    return {"archlab.host": socket.gethostname(), "archlab.process": _process_tag(),
+            "archlab.pipeline_run_id": pipeline_run_id(), **tags}
 
 
 @contextmanager
 def run(params: Params, *, run_name: str, tags: dict[str, str], project_root: str | Path = "."):
     """Start an MLflow run that always ends: FINISHED, FAILED on an error, KILLED on Ctrl-C or SIGTERM."""
-    import socket
+    active = timed(_start)(params, run_name, tags, project_root)
+    try:
+        yield active
+    except BaseException as exc:
+        from archlab.interrupts import was_stopped
 
+        timed(_end)("KILLED" if was_stopped(exc) else "FAILED")
+        raise
+    timed(_end)("FINISHED")
+
+
+def _end(status: str) -> None:
+    import mlflow
+
+    mlflow.end_run(status=status)
+
+
+def _start(params: Params, run_name: str, tags: dict[str, str], project_root: str | Path):
     import mlflow
 
     experiment_id = configure(params, project_root)
     close_orphaned_runs(experiment_id)
-    all_tags = {"archlab.host": socket.gethostname(), "archlab.process": _process_tag(),
-                "archlab.pipeline_run_id": pipeline_run_id(), **tags}
-    active = mlflow.start_run(experiment_id=experiment_id, run_name=run_name, tags=all_tags)
+    return mlflow.start_run(experiment_id=experiment_id, run_name=run_name, tags=_run_tags(tags))
+
+
+@timed
+def record_job(params: Params, *, run_name: str, tags: dict[str, str], metrics: dict[str, float],
+               files: list[Path], status: str) -> str:
+    """Log a finished job (a retrain) as one short run ending in `status` (FINISHED or FAILED); returns its id."""
+    import contextlib
+    import sys
+
+    import mlflow
+
+    experiment_id = configure(params)
+    # MLflow prints "View run ... at: <url>" on stdout when a server is in use; stdout is the job's --json output
+    with contextlib.redirect_stdout(sys.stderr):
+        active = mlflow.start_run(experiment_id=experiment_id, run_name=run_name, tags=_run_tags(tags))
+        try:
+            mlflow.log_metrics(metrics)
+            for path in files:
+                mlflow.log_artifact(str(path), artifact_path="report")
+        except BaseException:
+            mlflow.end_run(status="FAILED")
+            raise
+        mlflow.end_run(status=status)
+    return active.info.run_id
+
+
+@timed
+def run_json_artifact(run_id: str, name: str) -> dict | None:
+    """A JSON artifact of a run, or None if the run has none (a model trained before archlab logged it)."""
+    import mlflow
+    from mlflow.exceptions import MlflowException
+
     try:
-        yield active
-    except KeyboardInterrupt:
-        mlflow.end_run(status="KILLED")
-        raise
-    except BaseException:
-        mlflow.end_run(status="FAILED")
-        raise
-    mlflow.end_run(status="FINISHED")
+        return mlflow.artifacts.load_dict(f"runs:/{run_id}/{name}")
+    except (MlflowException, OSError, ValueError):
+        return None
 
 
+@timed
+def log_params(values: dict) -> None:
+    import mlflow
+
+    mlflow.log_params(values)
+
+
+@timed
+def log_metrics(values: dict[str, float]) -> None:
+    import mlflow
+
+    mlflow.log_metrics(values)
+
+
+@timed
+def set_tags(values: dict[str, str]) -> None:
+    import mlflow
+
+    mlflow.set_tags(values)
+
+
+@timed
+def log_artifacts(paths: list[Path], artifact_path: str) -> None:
+    import mlflow
+
+    for path in paths:
+        mlflow.log_artifact(str(path), artifact_path=artifact_path)
+
+
+@timed
+def log_dict(value: dict, name: str) -> None:
+    import mlflow
+
+    mlflow.log_dict(value, name)
+
+
+@timed
 def log_dataset(frame, *, source: str, name: str, digest: str, context: str) -> None:
     """Record the data a run used as an MLflow dataset input (shown in the UI's Datasets column)."""
     import mlflow
@@ -183,6 +332,7 @@ def log_dataset(frame, *, source: str, name: str, digest: str, context: str) -> 
     mlflow.log_input(dataset, context=context)
 
 
+@timed
 def log_pyfunc_model(model_path: Path, info_path: Path, example: np.ndarray) -> str:
     """Log a model file as an archlab pyfunc with signature and input example; returns the model URI."""
     import mlflow
@@ -218,6 +368,4 @@ def _requirements() -> list[str]:
 
 def now_ms() -> int:
     """MLflow timestamps: milliseconds since the epoch."""
-    import time
-
     return int(time.time() * 1000)

@@ -119,6 +119,21 @@ def _epoch_recorder(path: Path, phase: str, offset: int, on_epoch):
     return EpochRecorder()
 
 
+def _stop_when_asked_callback():
+    import keras
+
+    from archlab.interrupts import stop_requested
+
+    class StopWhenAsked(keras.callbacks.Callback):
+        """Re-raise a stop that a library swallowed (see archlab.interrupts): training never outlives SIGTERM."""
+
+        def on_train_batch_end(self, batch, logs=None):
+            if stop_requested():
+                raise KeyboardInterrupt("stop requested")
+
+    return StopWhenAsked()
+
+
 def fit_keras(model, x_train: np.ndarray, y_train: np.ndarray, x_val: np.ndarray, y_val: np.ndarray,
               params: KerasFitParams, ctx: FitContext, *, phase: str = "train", epoch_offset: int = 0,
               monitor: str = "val_loss") -> list[dict[str, float]]:
@@ -146,6 +161,7 @@ def fit_keras(model, x_train: np.ndarray, y_train: np.ndarray, x_val: np.ndarray
                                              double_checkpoint=True),
             keras.callbacks.EarlyStopping(monitor=monitor, patience=params.patience, restore_best_weights=True),
             keras.callbacks.TerminateOnNaN(),
+            _stop_when_asked_callback(),
         ]
 
     def run_fit():

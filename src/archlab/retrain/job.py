@@ -15,13 +15,14 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from archlab import locks as lock
 from archlab import model_registry as reg
 from archlab import tracking
 from archlab.data.profile import DATA_PROFILE, profile
 from archlab.data.store import Dataset, read_dataset
 from archlab.errors import ArchlabError, DataError, DriftBlocked, InvalidData, TrackingUnavailable
 from archlab.params import Params
-from archlab.retrain import drift, lock, pipeline, report
+from archlab.retrain import drift, pipeline, report
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""One scheduled job at a time: an exclusive `flock` on a lock file, taken without waiting.
+"""File locks (`flock`): one scheduled job at a time (`exclusive`, no waiting), one registry update at a time (`held`).
 
 The kernel drops an flock when its holder dies, SIGKILL included, so a killed job never leaves a stale lock behind
 and the next scheduled run simply proceeds. The holder writes its pid, start time and command into the file so the
@@ -42,6 +42,18 @@ def exclusive(path: Path) -> Iterator[None]:
         yield
     finally:
         os.close(fd)  # closing releases the flock; the file stays (deleting it would race with a new holder)
+
+
+@contextmanager
+def held(path: Path) -> Iterator[None]:
+    """Hold `path` exclusively, waiting for the current holder (a short critical section in another process)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
 
 
 def _read_holder(fd: int) -> str:

@@ -3,6 +3,8 @@ artifacts itself; the pipeline, the registry and `archlab retrain` run against i
 that is down stops a job in seconds with its address named."""
 
 import json
+import os
+import signal
 import subprocess
 import time
 import uuid
@@ -31,17 +33,24 @@ def database():
     admin.close()
 
 
+def start_server(database: str, artifacts, port: int) -> subprocess.Popen:
+    """`mlflow server` on PostgreSQL serving its own artifacts, answering /health when this returns."""
+    proc = subprocess.Popen(["mlflow", "server", "--backend-store-uri", database, "--artifacts-destination",
+                             str(artifacts), "--host", "127.0.0.1", "--port", str(port), "--workers", "1"],
+                            env=subprocess_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)  # killed as a group: the gunicorn/uvicorn workers go too
+    wait_for_health(f"http://127.0.0.1:{port}", proc)
+    return proc
+
+
 @pytest.fixture(scope="module")
 def server(database, tmp_path_factory):
     port = free_port()
     artifacts = tmp_path_factory.mktemp("server-artifacts")
-    proc = subprocess.Popen(["mlflow", "server", "--backend-store-uri", database, "--artifacts-destination",
-                             str(artifacts), "--host", "127.0.0.1", "--port", str(port), "--workers", "1"],
-                            env=subprocess_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    proc = start_server(database, artifacts, port)
     uri = f"http://127.0.0.1:{port}"
-    wait_for_health(uri, proc)
     yield {"uri": uri, "artifacts": artifacts, "database": database}
-    proc.terminate()
+    os.killpg(proc.pid, signal.SIGTERM)
     proc.wait(timeout=30)
 
 
@@ -81,3 +90,61 @@ def test_a_server_that_is_down_stops_the_job_in_seconds(tmp_path):
     assert proc.returncode == 5, proc.stderr[-3000:]
     assert f"MLflow tracking server {dead} is not reachable" in proc.stderr
     assert not (repo / "data/ingested").exists() and not (repo / "models").exists()
+
+
+def test_a_server_killed_mid_training_fails_the_stage_cleanly_and_a_rerun_completes(server, tmp_path,
+                                                                                  digits_dataset):
+    import sys
+
+    from mlflow import MlflowClient
+
+    from tests.conftest import ROOT
+
+    (tmp_path / "validation.json").write_text(json.dumps({"success": True}))
+    (tmp_path / "params.yaml").write_text(
+        "project: {name: midrun, seed: 1}\n"
+        "train: {architectures: [shallow_mlp], shallow_mlp: {epochs: 12, patience: 1000, batch_size: 8}}\n")
+    command = [sys.executable, str(ROOT / "stages/train.py"), "--params", str(tmp_path / "params.yaml"),
+               "--arch", "shallow_mlp", "--data", str(digits_dataset), "--validation",
+               str(tmp_path / "validation.json"), "--model-dir", str(tmp_path / "models/shallow_mlp"),
+               "--metrics", str(tmp_path / "m.json"), "--plots", str(tmp_path / "p.csv"),
+               "--checkpoints", str(tmp_path / "ckpt")]
+    port = free_port()
+    own = start_server(server["database"], server["artifacts"], port)  # a second server on the same store: killed
+    uri = f"http://127.0.0.1:{port}"
+    try:
+        stage = subprocess.Popen(command, cwd=tmp_path, env=subprocess_env(MLFLOW_TRACKING_URI=uri),
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline and stage.poll() is None:
+            found = list((tmp_path / "ckpt").glob("*/train/history.jsonl"))
+            if found and len(found[0].read_text().splitlines()) >= 3:
+                break
+            time.sleep(0.1)
+        os.killpg(own.pid, signal.SIGKILL)
+        killed_at = time.monotonic()
+        _, stderr = stage.communicate(timeout=180)
+        took = time.monotonic() - killed_at
+    finally:
+        if own.poll() is None:
+            os.killpg(own.pid, signal.SIGKILL)
+        own.wait()
+    assert stage.returncode == 5, stderr[-3000:]
+    assert f"MLflow tracking server {uri} stopped answering during this run" in stderr
+    assert "Traceback" not in stderr
+    assert took < 90
+    assert not any((tmp_path / "models").iterdir()) and not (tmp_path / "m.json").exists()  # nothing published
+
+    restarted = start_server(server["database"], server["artifacts"], port)
+    try:
+        rerun = subprocess.run(command, cwd=tmp_path, env=subprocess_env(MLFLOW_TRACKING_URI=uri),
+                               capture_output=True, text=True, timeout=300)
+        assert rerun.returncode == 0, rerun.stderr[-3000:]
+        assert "resuming train from epoch" in rerun.stderr
+        client = MlflowClient(tracking_uri=uri)
+        runs = client.search_runs([client.get_experiment_by_name("midrun").experiment_id])
+        assert sorted(r.info.status for r in runs) == ["FINISHED", "KILLED"]
+        assert json.loads((tmp_path / "m.json").read_text())["epochs_run"] == 12
+    finally:
+        os.killpg(restarted.pid, signal.SIGTERM)
+        restarted.wait(timeout=30)

@@ -47,3 +47,9 @@ class TrackingUnavailable(ArchlabError):
     """The MLflow tracking server does not answer: the stage stops before it writes anything."""
 
     exit_code = 5
+
+
+class OutputNotWritable(ArchlabError):
+    """An output could not be written: the disk is full, the folder is read-only, or permission is denied."""
+
+    exit_code = 6

@@ -50,7 +50,7 @@ def featurize(params: Params, name: str, *, data_dir: Path, out_dir: Path) -> di
         for split in SPLITS:
             rows = dataset.manifest[dataset.manifest["split"] == split]
             index = rows["row"].to_numpy()
-            out = np.lib.format.open_memmap(tmp / f"{split}.npy", mode="w+", dtype=np.float32, shape=(len(index), dim))
+            out = store.allocated_memmap(tmp / f"{split}.npy", np.float32, (len(index), dim))
             for start in tqdm(range(0, len(index), cfg.batch_size), desc=f"{name} {split}", unit="batch",
                               file=sys.stderr, mininterval=5.0):
                 batch = np.asarray(dataset.images[index[start:start + cfg.batch_size]], dtype=np.float32)

@@ -38,8 +38,7 @@ def _stream_images(source: SourceData, folder: Path) -> Streamed:
     out = Streamed(0, [], [], [], [])
     for chunk in source.chunks:
         if images is None:
-            images = np.lib.format.open_memmap(raw_path, mode="w+", dtype=np.uint8,
-                                               shape=(source.candidates, *chunk.images.shape[1:]))
+            images = store.allocated_memmap(raw_path, np.uint8, (source.candidates, *chunk.images.shape[1:]))
         k = len(chunk.images)
         images[out.rows:out.rows + k] = chunk.images
         out.rows += k

@@ -3,12 +3,26 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import logging
 import sys
 from collections.abc import Callable
 
 from archlab import interrupts
-from archlab.errors import ArchlabError
+from archlab.errors import ArchlabError, OutputNotWritable
+
+# What a full disk, a quota, a read-only mount or missing permissions raise while a stage writes its outputs.
+WRITE_ERRNOS = {errno.ENOSPC: "the disk is full", errno.EDQUOT: "the disk quota is used up",
+                errno.EFBIG: "the file is larger than allowed", errno.EROFS: "the folder is on a read-only mount",
+                errno.EACCES: "permission denied", errno.EPERM: "operation not permitted"}
+
+
+def unwritable(exc: OSError) -> OutputNotWritable:
+    """The one-paragraph message for an OSError raised while writing outputs."""
+    where = exc.filename or "an output"
+    return OutputNotWritable(f"cannot write {where}: {WRITE_ERRNOS[exc.errno]} ({exc.strerror}). Nothing was "
+                             "published: the stage writes into a temporary folder and removes it on failure. Free "
+                             "space or make the folder writable, then re-run.")
 
 
 def setup_logging(level: int = logging.INFO) -> None:
@@ -38,6 +52,8 @@ def run(main: Callable[[], None]) -> None:
         if interrupts.was_stopped(exc):
             print("interrupted", file=sys.stderr)  # noqa: T201
             sys.exit(130)
+        if isinstance(exc, OSError) and exc.errno in WRITE_ERRNOS:
+            exc = unwritable(exc)
         if isinstance(exc, ArchlabError):
             print(f"error: {exc}", file=sys.stderr)  # noqa: T201 - the user-facing last word of a failed stage
             sys.exit(exc.exit_code)

@@ -264,9 +264,33 @@ def run(params: Params, *, run_name: str, tags: dict[str, str], project_root: st
     except BaseException as exc:
         from archlab.interrupts import was_stopped
 
-        timed(_end)("KILLED" if was_stopped(exc) else "FAILED")
+        stopped = was_stopped(exc)
+        try:
+            timed(_end)("KILLED" if stopped else "FAILED")
+        except Exception as end_error:  # the store itself is what failed; the next run closes this one as KILLED
+            log.warning("could not end MLflow run %s: %s", active.info.run_id, str(end_error).splitlines()[0])
+        lost = None if stopped else _server_lost()
+        if lost:
+            raise lost from exc
         raise
     timed(_end)("FINISHED")
+
+
+def _server_lost():
+    """A TrackingUnavailable naming the server when an http(s) store no longer answers, else None."""
+    import mlflow
+
+    from archlab.errors import TrackingUnavailable
+
+    uri = mlflow.get_tracking_uri()
+    try:
+        check_server(uri)
+    except TrackingUnavailable:
+        return TrackingUnavailable(
+            f"MLflow tracking server {uri} stopped answering during this run; nothing was published. Re-run the "
+            "stage when the server is back: training resumes from its last checkpoint, and the run left RUNNING "
+            "on the server is marked KILLED.")
+    return None
 
 
 def _end(status: str) -> None:

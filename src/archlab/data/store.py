@@ -7,6 +7,7 @@ whatever the number of images.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
@@ -74,10 +75,29 @@ def publish(tmp: Path, final: Path) -> None:
     os.replace(tmp, final)
 
 
+def allocated_memmap(path: Path, dtype, shape: tuple[int, ...]) -> np.memmap:
+    """`np.lib.format.open_memmap` with its disk space reserved up front.
+
+    A memory-mapped file is sparse until written, and a page written to a full disk kills the process with SIGBUS:
+    no message, and the temporary folder is left behind. Reserving the space turns a full disk into an OSError
+    (ENOSPC, naming the file) before anything is written, which the stage reports and cleans up after.
+    """
+    array = np.lib.format.open_memmap(path, mode="w+", dtype=dtype, shape=shape)
+    try:
+        with open(path, "r+b") as fh:
+            os.posix_fallocate(fh.fileno(), 0, os.path.getsize(path))
+    except OSError as exc:
+        if exc.errno in (errno.EOPNOTSUPP, errno.EINVAL, errno.ENOSYS):
+            return array  # a filesystem that cannot reserve space: write as before
+        del array
+        raise OSError(exc.errno, exc.strerror, str(path)) from None
+    return array
+
+
 def compact_images(raw_path: Path, final_path: Path, rows: int) -> None:
     """Copy the first `rows` images of an over-allocated .npy into an exactly-sized one, chunk by chunk."""
     raw = np.load(raw_path, mmap_mode="r")
-    out = np.lib.format.open_memmap(final_path, mode="w+", dtype=np.uint8, shape=(rows, *raw.shape[1:]))
+    out = allocated_memmap(final_path, np.uint8, (rows, *raw.shape[1:]))
     for start in range(0, rows, COPY_ROWS):
         out[start:start + COPY_ROWS] = raw[start:min(start + COPY_ROWS, rows)]
     out.flush()

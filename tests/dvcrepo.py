@@ -88,11 +88,18 @@ def run_queued_experiments(repo: Path, settings: list[str], jobs: int = 2, timeo
         while time.monotonic() < deadline:
             status = run(["dvc", "queue", "status"], repo).stdout
             if "Queued" not in status and "Running" not in status:
-                return status
+                return status + _failed_logs(repo, status)
             time.sleep(2)
         raise AssertionError(f"queued experiments still running after {timeout} s:\n{status}")
     finally:
         run(["dvc", "queue", "stop", "--kill"], repo, check=False)
+
+
+def _failed_logs(repo: Path, status: str) -> str:
+    """The end of `dvc queue logs` for each failed experiment, so an assertion on the status shows why."""
+    failed = [line.split()[1] for line in status.splitlines() if line.endswith("Failed")]
+    return "".join(f"\n--- {name}:\n" + run(["dvc", "queue", "logs", name], repo, check=False).stdout[-3000:]
+                   for name in failed)
 
 
 def free_port() -> int:

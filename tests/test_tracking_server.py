@@ -148,3 +148,23 @@ def test_a_server_killed_mid_training_fails_the_stage_cleanly_and_a_rerun_comple
     finally:
         os.killpg(restarted.pid, signal.SIGTERM)
         restarted.wait(timeout=30)
+
+
+def test_queued_experiments_run_in_parallel_against_the_server(server, tmp_path):
+    from mlflow import MlflowClient
+
+    from tests.dvcrepo import digits_params, run_queued_experiments
+    from tests.test_parallel_experiments import max_overlap
+
+    repo = make_repo(tmp_path, digits_params("teamqueue"))
+    status = run_queued_experiments(repo, ["train.baseline.C=0.1", "train.baseline.C=1.0"], jobs=2,
+                                    MLFLOW_TRACKING_URI=server["uri"])
+    assert status.count("Success") == 2, status
+    assert not (repo / "mlflow.db").exists()
+    client = MlflowClient(tracking_uri=server["uri"])
+    runs = client.search_runs([client.get_experiment_by_name("teamqueue").experiment_id])
+    baseline = [r for r in runs if r.info.run_name == "baseline"]
+    assert sorted(r.data.params["C"] for r in baseline) == ["0.1", "1.0"]
+    assert len({r.data.tags["archlab.dvc_experiment"] for r in baseline}) == 2
+    assert {r.info.status for r in runs} == {"FINISHED"}
+    assert max_overlap(runs) >= 2  # the two pipelines really overlapped on the server

@@ -23,13 +23,18 @@ def client():
 
 
 def ensure_registered_model(name: str, description: str) -> None:
+    """Create the registered model unless it exists; another process creating it at the same moment is fine."""
     from mlflow.exceptions import MlflowException
 
     c = client()
     try:
         c.get_registered_model(name)
     except MlflowException:
-        c.create_registered_model(name, description=description)
+        try:
+            c.create_registered_model(name, description=description)
+        except MlflowException as exc:
+            if exc.error_code != "RESOURCE_ALREADY_EXISTS":  # seen with parallel `dvc exp` runs on a server
+                raise
 
 
 def register_version(name: str, model_uri: str, run_id: str, *, description: str, tags: dict[str, str]):

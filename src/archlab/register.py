@@ -25,20 +25,15 @@ def _version_tags(info: dict, run_tags: dict, evaluation: dict) -> dict[str, str
             "archlab.pipeline_run_id": run_tags.get("archlab.pipeline_run_id", "")}
 
 
-def register(params: Params, *, data_dir: Path, models_dir: Path, evaluation_path: Path, decision_path: Path) -> dict:
-    """Register all trained models, then apply the promotion rule to the best one; writes the decision JSON."""
-    tracking.configure(params)
+def _register_and_decide(params: Params, infos: dict, run_tags: dict, evaluation: dict, meta: dict,
+                         x_test, y_test):
+    """Every model as a version of `<project>-<arch>`, the best as a version of `<project>`, then the rule."""
     project, metric = params.project.name, params.register_.metric
-    evaluation = json.loads(evaluation_path.read_text())
-    dataset = read_dataset(data_dir)
-    x_test, y_test, _ = test_split(dataset)
-    infos = {name: modelio.read_info(models_dir / name) for name in params.model_names}
-    run_tags = {name: reg.client().get_run(info["run_id"]).data.tags for name, info in infos.items()}
     for name, info in infos.items():
         tags = _version_tags(info, run_tags[name], evaluation[name])
         version = reg.register_version(
             f"{project}-{name}", info["model_uri"], info["run_id"], tags=tags,
-            description=f"{name} ({info['family']}) trained by archlab on {dataset.meta['source']} "
+            description=f"{name} ({info['family']}) trained by archlab on {meta['source']} "
                         f"(data {info['data_hash']}); test accuracy {evaluation[name]['accuracy']:.4f}")
         log.info("registered %s-%s version %s", project, name, version.version)
     best = min(infos, key=lambda n: rank_key(evaluation[n], metric))
@@ -46,11 +41,22 @@ def register(params: Params, *, data_dir: Path, models_dir: Path, evaluation_pat
     candidate = reg.register_version(
         project, info["model_uri"], info["run_id"], tags=_version_tags(info, run_tags[best], evaluation[best]),
         description=f"best of one archlab pipeline run: {best}, test {metric} {evaluation[best][metric]:.4f}")
-    # Parallel `dvc exp` runs each reach this point: one compare-and-move of the aliases at a time per machine, so
-    # two challengers cannot both be judged against the same old champion and the worse one land last.
+    return decide_and_apply(project, candidate, x_test, y_test, metric=metric, min_delta=params.register_.min_delta)
+
+
+def register(params: Params, *, data_dir: Path, models_dir: Path, evaluation_path: Path, decision_path: Path) -> dict:
+    """Register all trained models, then apply the promotion rule to the best one; writes the decision JSON."""
+    tracking.configure(params)
+    project = params.project.name
+    evaluation = json.loads(evaluation_path.read_text())
+    dataset = read_dataset(data_dir)
+    x_test, y_test, _ = test_split(dataset)
+    infos = {name: modelio.read_info(models_dir / name) for name in params.model_names}
+    run_tags = {name: reg.client().get_run(info["run_id"]).data.tags for name, info in infos.items()}
+    # Parallel `dvc exp` runs each reach this point: one registration and compare-and-move of the aliases at a time
+    # per machine, so two challengers are never judged against the same old champion with the worse one landing last.
     with locks.held(tracking.store_root() / REGISTRY_LOCK):
-        decision = decide_and_apply(project, candidate, x_test, y_test, metric=metric,
-                                    min_delta=params.register_.min_delta)
+        decision = _register_and_decide(params, infos, run_tags, evaluation, dataset.meta, x_test, y_test)
     log.info("%s: %s", decision.decision, decision.reason)
     decision_path.parent.mkdir(parents=True, exist_ok=True)
     record = {**decision.as_dict(), "registered_model": project, "data_hash": dataset.meta["dataset_hash"],

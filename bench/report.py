@@ -77,6 +77,10 @@ def markdown(doc: dict) -> str:
         if "cold" in p:
             lines.append(f"- Cold `dvc repro` (empty cache; one run, ~6 min each): {p['cold']['wall_s']} s, "
                          f"stages: {', '.join(p['cold']['stages'])}")
+            by_time = sorted(p["cold"].get("stage_seconds", {}).items(), key=lambda item: -item[1])
+            if by_time:
+                lines.append("- Cold run, seconds per stage (slowest first): "
+                             + ", ".join(f"{name} {seconds}" for name, seconds in by_time))
         if "noop" in p:
             lines.append(f"- No-op `dvc repro`: median {p['noop']['wall_s']} s of {p['noop']['samples']}")
         if "one_param" in p:

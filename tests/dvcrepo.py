@@ -102,6 +102,14 @@ def _failed_logs(repo: Path, status: str) -> str:
                    for name in failed)
 
 
+def listening_addresses(port: int) -> set[str]:
+    """The local addresses a TCP socket listens on at `port` (any process): what a bind default really did."""
+    import psutil
+
+    return {c.laddr.ip for c in psutil.net_connections(kind="tcp")
+            if c.status == psutil.CONN_LISTEN and c.laddr.port == port}
+
+
 def free_port() -> int:
     import socket
 

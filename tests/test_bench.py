@@ -51,6 +51,14 @@ def test_one_param_change_reruns_only_its_stage_evaluate_and_register(quick_repo
     assert [set(r) for r in change["stages_run"]] == [{"train@baseline", "evaluate", "register"}]
 
 
+def test_cold_run_times_every_stage_it_ran(quick_report):
+    cold = json.loads((quick_report / "bench.json").read_text())["results"]["pipeline"]["cold"]
+    assert list(cold["stage_seconds"]) == cold["stages"] and "train@baseline" in cold["stages"]
+    assert all(seconds > 0 for seconds in cold["stage_seconds"].values())
+    assert sum(cold["stage_seconds"].values()) <= cold["wall_s"] + 0.5  # parts of the one run, not extra runs
+    assert "seconds per stage (slowest first)" in (quick_report / "bench.md").read_text()
+
+
 def test_scaling_rows_cover_every_size_and_stage(quick_report):
     rows = json.loads((quick_report / "bench.json").read_text())["results"]["scaling"]["rows"]
     assert {(r["images"], r["stage"]) for r in rows} == {(n, s) for n in (200, 400) for s in scaling.STAGES}

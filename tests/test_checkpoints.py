@@ -1,13 +1,15 @@
 """Resumable checkpoints survive a kill in the middle of writing them (the bug the kill test found)."""
 
+import json
+
 from archlab.architectures.registry import get
 from archlab.training.fit import FitContext, compile_classifier, fit_keras
 from tests.conftest import quick_params
 
 
-def _fit(tiny_data, ckpt, epochs, reported=None):
+def _fit(tiny_data, ckpt, epochs, reported=None, every_s=0.0):
     arch = get("shallow_mlp")
-    params = quick_params(arch, epochs=epochs)
+    params = quick_params(arch, epochs=epochs, checkpoint_every_s=every_s)
     from archlab.architectures.zoo.shallow_mlp import build
 
     model = build(tiny_data.input_shape, tiny_data.n_classes, params)
@@ -37,3 +39,23 @@ def test_corrupt_first_backup_starts_the_phase_over(tiny_data, tmp_path, caplog)
     history = _fit(tiny_data, tmp_path, epochs=3)
     assert [row["epoch"] for row in history] == [1, 2, 3]
     assert "starting this phase from scratch" in caplog.text
+
+
+def test_a_throttled_backup_is_written_once_when_the_phase_ends(tiny_data, tmp_path):
+    reported = []
+    history = _fit(tiny_data, tmp_path, epochs=3, reported=reported, every_s=3600.0)
+    backup = tmp_path / "train/backup"
+    assert [row["epoch"] for row in history] == [1, 2, 3] and reported == [1, 2, 3]
+    assert json.loads((backup / "training_metadata.json").read_text())["epoch"] == 3
+    assert not list(backup.glob("*.bkp"))  # one backup in the phase: no previous copy was kept
+
+
+def test_a_kill_before_the_first_throttled_backup_reruns_the_lost_epochs_once(tiny_data, tmp_path):
+    history_path = tmp_path / "train/history.jsonl"
+    history_path.parent.mkdir(parents=True)
+    # what a kill after two recorded epochs leaves when no backup was due yet: history rows and no backup
+    history_path.write_text("".join(json.dumps({"phase": "train", "epoch": e, "loss": 9.0}) + "\n" for e in (1, 2)))
+    reported = []
+    history = _fit(tiny_data, tmp_path, epochs=3, reported=reported, every_s=3600.0)
+    assert [row["epoch"] for row in history] == [1, 2, 3] and reported == [1, 2, 3]
+    assert all(row["loss"] != 9.0 for row in history)  # the rows no backup covered were re-run, not kept

@@ -60,3 +60,22 @@ def test_predict_names_a_missing_input(tmp_path):
 def test_ui_binds_to_localhost_by_default():
     proc = _archlab("ui", "--help")
     assert proc.returncode == 0 and "127.0.0.1" in proc.stdout
+
+
+def test_predict_loads_an_outside_keras_model_in_safe_mode(tmp_path):
+    """A .keras file whose Lambda layer carries Python code is refused; the code never runs."""
+    import keras
+    import numpy as np
+
+    marker = tmp_path / "code-ran"
+    inputs = keras.Input((8, 8, 1))
+    code = f"lambda x: (__import__('pathlib').Path({str(marker)!r}).write_text('ran'), x)[1]"  # no closure
+    hostile = keras.layers.Lambda(eval(code))
+    outputs = keras.layers.Dense(10, activation="softmax")(keras.layers.Flatten()(hostile(inputs)))
+    keras.Model(inputs, outputs).save(tmp_path / "outside.keras")
+    marker.unlink()  # building the model ran the lambda once, here; a load must not run it again
+    np.save(tmp_path / "x.npy", np.zeros((1, 8, 8, 1), np.uint8))
+    proc = _archlab("predict", str(tmp_path / "x.npy"), "--model", str(tmp_path / "outside.keras"))
+    assert proc.returncode == 2, proc.stderr
+    assert "outside.keras" in proc.stderr and "safe_mode" in proc.stderr and "Traceback" not in proc.stderr
+    assert not marker.exists()

@@ -11,7 +11,14 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT, subprocess_env
-from tests.dvcrepo import digits_params, free_port, make_repo, run_queued_experiments, wait_for_health
+from tests.dvcrepo import (
+    digits_params,
+    free_port,
+    listening_addresses,
+    make_repo,
+    run_queued_experiments,
+    wait_for_health,
+)
 
 pytestmark = pytest.mark.slow
 C_VALUES = (0.01, 0.1, 1.0)
@@ -120,6 +127,11 @@ def metric_row(page, name: str) -> list[str]:
     })""", name)
 
 
+def test_the_ui_listens_on_localhost_only(ui):
+    port = int(ui.rsplit(":", 1)[1])
+    assert listening_addresses(port) == {"127.0.0.1"}  # `archlab ui` was started without --host
+
+
 def test_the_compare_view_shows_every_architectures_test_accuracy(queued, ui, browser):
     from playwright.sync_api import expect
 
@@ -137,10 +149,13 @@ def test_the_compare_view_shows_every_architectures_test_accuracy(queued, ui, br
     search.fill(f"tags.archlab.pipeline_run_id = '{execution}'")
     search.press("Enter")
     page.wait_for_url(re.compile(r"searchFilter=tags"))
+    # The grid was seen (1 run in 3) to keep the unfiltered rows under an updated "3 matching runs" count; the
+    # filter is now in the URL, so a reload lists only the filtered runs, as a shared link would.
+    page.reload()
     rows = len(expected) + 1  # the models and the evaluation run
     page.get_by_text(f"{rows} matching runs").wait_for()
     row_boxes = page.get_by_role("checkbox", name=re.compile(r"toggle row selection"))
-    expect(row_boxes).to_have_count(rows)  # only this execution's runs are listed
+    expect(row_boxes).to_have_count(rows, timeout=20_000)  # only this execution's runs are listed
     for i in range(rows):  # one by one: "select all" was seen to catch the unfiltered list mid-refresh
         row_boxes.nth(i).check()
     expect(page.get_by_role("checkbox", name=re.compile(r"row selection \(checked\)"))).to_have_count(rows)

@@ -29,7 +29,8 @@ def test_killed_training_resumes_from_its_checkpoint(tmp_path, digits_dataset):
     (tmp_path / "validation.json").write_text(json.dumps({"success": True}))
     (tmp_path / "params.yaml").write_text(
         "project: {name: resume, seed: 1}\n"
-        f"train: {{architectures: [shallow_mlp], shallow_mlp: {{epochs: {EPOCHS}, patience: 1000, batch_size: 8}}}}\n")
+        f"train: {{architectures: [shallow_mlp], shallow_mlp: {{epochs: {EPOCHS}, patience: 1000, batch_size: 8, "
+        f"checkpoint_every_s: 0}}}}\n")  # a backup every epoch: the kill below lands after some
     env = subprocess_env(ARCHLAB_PIPELINE_RUN_ID="resume-test")
     env.pop("MLFLOW_TRACKING_URI", None)
     first = subprocess.Popen(_command(tmp_path, digits_dataset), cwd=tmp_path, env=env,

@@ -1,7 +1,7 @@
-"""A real `mlflow models serve` of models:/<project>@champion answers like `archlab predict` on the same input."""
+"""`archlab serve` (a real `mlflow models serve` of models:/<project>@champion) answers like `archlab predict` on the
+same input, and listens on 127.0.0.1 only."""
 
 import json
-import socket
 import subprocess
 import time
 import urllib.request
@@ -10,15 +10,10 @@ import numpy as np
 import pytest
 
 from tests.conftest import BIN, subprocess_env
+from tests.dvcrepo import free_port, listening_addresses
 from tests.test_evaluate_register import workspace  # noqa: F401 - shared module fixture
 
 pytestmark = pytest.mark.slow
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_served_champion_matches_archlab_predict(workspace, tmp_path):  # noqa: F811
@@ -37,9 +32,8 @@ def test_served_champion_matches_archlab_predict(workspace, tmp_path):  # noqa: 
     assert cli.returncode == 0, cli.stderr
     cli_labels = [row["label"] for row in json.loads(cli.stdout.strip().splitlines()[-1])]
 
-    port = _free_port()
-    server = subprocess.Popen([str(BIN / "mlflow"), "models", "serve", "-m", "models:/evalproj@champion",
-                               "--env-manager", "local", "--host", "127.0.0.1", "--port", str(port)],
+    port = free_port()
+    server = subprocess.Popen([str(BIN / "archlab"), "serve", "--port", str(port)],  # no --host: the default
                               cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
         body = json.dumps({"inputs": images.astype(float).tolist()}).encode()
@@ -54,6 +48,7 @@ def test_served_champion_matches_archlab_predict(workspace, tmp_path):  # noqa: 
             except OSError:
                 time.sleep(0.5)
         assert answer is not None, server.stderr.read() if server.poll() is not None else "server never answered"
+        assert listening_addresses(port) == {"127.0.0.1"}  # never 0.0.0.0 unless the user says so
     finally:
         server.terminate()
         server.wait(timeout=30)

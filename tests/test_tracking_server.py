@@ -103,7 +103,8 @@ def test_a_server_killed_mid_training_fails_the_stage_cleanly_and_a_rerun_comple
     (tmp_path / "validation.json").write_text(json.dumps({"success": True}))
     (tmp_path / "params.yaml").write_text(
         "project: {name: midrun, seed: 1}\n"
-        "train: {architectures: [shallow_mlp], shallow_mlp: {epochs: 12, patience: 1000, batch_size: 8}}\n")
+        "train: {architectures: [shallow_mlp], shallow_mlp: {epochs: 12, patience: 1000, batch_size: 8, "
+        "checkpoint_every_s: 0}}\n")
     command = [sys.executable, str(ROOT / "stages/train.py"), "--params", str(tmp_path / "params.yaml"),
                "--arch", "shallow_mlp", "--data", str(digits_dataset), "--validation",
                str(tmp_path / "validation.json"), "--model-dir", str(tmp_path / "models/shallow_mlp"),

@@ -109,3 +109,29 @@ def test_train_params_errors_name_the_key():
 def test_deep_mlp_needs_three_hidden_layers():
     with pytest.raises(ParamsError, match=r"train\.deep_mlp\.hidden_units"):
         make_params(train={"deep_mlp": {"hidden_units": [64, 32]}})
+
+
+def test_a_classical_architecture_trains_without_importing_keras(tmp_path, digits_dataset):
+    """The baseline stage skips Keras and TensorFlow (~4 s of imports, longer than it trains)."""
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT, subprocess_env
+
+    (tmp_path / "validation.json").write_text(json.dumps({"success": True}))
+    (tmp_path / "params.yaml").write_text("project: {name: classical, seed: 3}\ntrain: {architectures: [baseline]}\n")
+    driver = tmp_path / "driver.py"  # runs the stage, then says which heavy modules it imported
+    driver.write_text("import runpy, sys\nsys.argv = sys.argv[1:]\ntry:\n    runpy.run_path(sys.argv[0], "
+                      "run_name='__main__')\nfinally:\n    print('keras imported:', 'keras' in sys.modules, "
+                      "'tensorflow' in sys.modules)\n")
+    proc = subprocess.run(
+        [sys.executable, str(driver), str(ROOT / "stages/train.py"), "--params", "params.yaml", "--arch", "baseline",
+         "--data", str(digits_dataset), "--validation", "validation.json", "--model-dir", "models/baseline",
+         "--metrics", "m.json", "--plots", "p.csv", "--checkpoints", "ckpt"],
+        cwd=tmp_path, env=subprocess_env(), capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "keras imported: False False" in proc.stdout
+    assert json.loads((tmp_path / "m.json").read_text())["best_val_accuracy"] > 0.85
+    mlflow.set_tracking_uri(f"sqlite:///{tmp_path}/mlflow.db")
+    (run,) = mlflow.search_runs(experiment_names=["classical"], output_format="list")
+    assert run.data.tags["archlab.backend"] == "scikit-learn" and run.info.status == "FINISHED"

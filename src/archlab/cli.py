@@ -142,6 +142,22 @@ def ui(port: int = typer.Option(5000, help="port"), host: str = typer.Option("12
 
 
 @app.command()
+def serve(port: int = typer.Option(5001, help="port"), host: str = typer.Option("127.0.0.1", help="bind address; "
+          "anything but 127.0.0.1 exposes the model to the network"),
+          alias: str = typer.Option("champion", help="registry alias to serve"), params: Path = PARAMS) -> None:
+    """Serve models:/<project>@champion over HTTP (`POST /invocations`), bound to 127.0.0.1 unless told otherwise."""
+    from archlab.tracking import resolve_tracking_uri
+
+    loaded = _load(params)
+    uri = resolve_tracking_uri(loaded)
+    model = f"models:/{loaded.project.name}@{alias}"
+    typer.echo(f"serving {model} from {uri} at http://{host}:{port}/invocations")
+    os.environ["MLFLOW_TRACKING_URI"] = uri
+    os.execvp("mlflow", ["mlflow", "models", "serve", "-m", model, "--env-manager", "local", "--host", host,
+                         "--port", str(port)])
+
+
+@app.command()
 def retrain(params: Path = PARAMS,
             dry_run: bool = typer.Option(False, "--dry-run", help="ingest, validate and measure drift, list the "
                                                                   "stages that would run; train nothing"),

@@ -20,6 +20,10 @@ class KerasFitParams(Strict):
     optimizer: Literal["adam", "adamw", "sgd"] = "adam"
     mixed_precision: bool = Field(False, description="float16 compute; useful on GPUs, off on CPU")
     jit_compile: bool = Field(False, description="XLA compilation; off by default on CPU")
+    checkpoint_every_s: float = Field(
+        10.0, ge=0.0, le=86_400.0,
+        description="resumable backup at most this often (seconds of training; 0 = every epoch): a kill loses at "
+                    "most this much work, and short epochs do not pay a backup each")
 
 
 def flatten_unit(images: np.ndarray) -> np.ndarray:

@@ -6,6 +6,7 @@ import json
 import logging
 import shutil
 import sys
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -140,6 +141,36 @@ def _stop_when_asked_callback():
     return StopWhenAsked()
 
 
+def _throttled_backup(backup_dir: Path, every_s: float):
+    """Keras' BackupAndRestore, written at most every `every_s` seconds and once more when the phase ends.
+
+    A backup of a small model costs about as much as one of its epochs on digits (bench: the cnn's training span
+    was 1.26x a bare script's, nearly all of it per-epoch backups), so short epochs are backed up by time, not
+    every epoch. The backup at the end of the phase lets a multi-phase fit killed in a later phase skip this one.
+    double_checkpoint keeps the previous backup: a kill while writing leaves one readable copy.
+    """
+    import keras
+
+    class ThrottledBackup(keras.callbacks.BackupAndRestore):
+        def on_train_begin(self, logs=None):
+            super().on_train_begin(logs)
+            self._saved_at, self._unsaved = time.monotonic(), False
+
+        def on_epoch_end(self, epoch, logs=None):
+            if time.monotonic() - self._saved_at >= every_s:
+                super().on_epoch_end(epoch, logs)
+                self._saved_at, self._unsaved = time.monotonic(), False
+            else:
+                self._current_epoch, self._last_batch_seen, self._unsaved = epoch + 1, 0, True
+
+        def on_train_end(self, logs=None):
+            if self._unsaved:
+                self._save_model()
+            super().on_train_end(logs)
+
+    return ThrottledBackup(backup_dir=str(backup_dir), delete_checkpoint=False, double_checkpoint=True)
+
+
 def fit_keras(model, x_train: np.ndarray, y_train: np.ndarray, x_val: np.ndarray, y_val: np.ndarray,
               params: KerasFitParams, ctx: FitContext, *, phase: str = "train", epoch_offset: int = 0,
               monitor: str = "val_loss") -> list[dict[str, float]]:
@@ -162,9 +193,7 @@ def fit_keras(model, x_train: np.ndarray, y_train: np.ndarray, x_val: np.ndarray
         return [
             # The recorder runs before the backup: a kill between the two re-runs one epoch, it loses no row.
             _epoch_recorder(history_path, phase, epoch_offset, ctx.on_epoch),
-            # double_checkpoint keeps the previous epoch's backup: a kill while writing leaves one readable copy.
-            keras.callbacks.BackupAndRestore(backup_dir=str(backup_dir), delete_checkpoint=False,
-                                             double_checkpoint=True),
+            _throttled_backup(backup_dir, params.checkpoint_every_s),
             keras.callbacks.EarlyStopping(monitor=monitor, patience=params.patience, restore_best_weights=True),
             keras.callbacks.TerminateOnNaN(),
             _stop_when_asked_callback(),

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 from archlab import device, modelio, tracking
+from archlab.architectures.common import KerasFitParams
 from archlab.architectures.registry import get
 from archlab.data import store
 from archlab.data.profile import DATA_PROFILE, profile
@@ -62,7 +63,10 @@ def train(params: Params, name: str, *, data_dir: Path, validation_report: Path,
     arch = get(name)
     arch_params = params.train.arch_params(name)
     data = load_training_data(data_dir)
-    device_info = device.prepare(params.project.seed, mixed_precision=getattr(arch_params, "mixed_precision", False))
+    if isinstance(arch_params, KerasFitParams):
+        device_info = device.prepare(params.project.seed, mixed_precision=arch_params.mixed_precision)
+    else:
+        device_info = device.prepare_classical(params.project.seed)
     checkpoints = checkpoint_dir(checkpoint_root, name, arch_params, data, params.project.seed)
     tags = {"archlab.architecture": name, "archlab.family": arch.family, "archlab.stage": "train",
             "archlab.git_commit": git_commit(project_root), "archlab.data_hash": data.dataset_hash,

@@ -8,7 +8,7 @@ export PATH := $(abspath $(BIN)):$(PATH)
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export GX_ANALYTICS_ENABLED ?= false
 
-.PHONY: setup browser run test lint clean retrain-demo bench
+.PHONY: setup browser run run-task test lint clean retrain-demo bench
 
 setup: $(STAMP)
 
@@ -22,6 +22,11 @@ $(STAMP): pyproject.toml requirements/constraints.txt
 run: setup
 	$(BIN)/dvc repro
 	$(BIN)/archlab summary
+
+# Another task's example params (params/$(TASK).yaml) through the whole pipeline, in a scratch project runs/$(TASK)
+TASK ?= tabular
+run-task: setup
+	bash scripts/run_task.sh $(TASK)
 
 # The MLflow UI test drives Debian's Chromium with Playwright (never a browser download): install it once.
 CHROMIUM := /usr/bin/chromium
@@ -43,4 +48,4 @@ lint: setup
 	$(BIN)/ruff check src stages tests bench
 
 clean:
-	rm -rf $(VENV) data/ingested reports mlflow.db mlruns
+	rm -rf $(VENV) data/ingested reports mlflow.db mlruns runs

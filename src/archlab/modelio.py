@@ -16,7 +16,8 @@ import numpy as np
 from archlab.errors import ArchlabError
 
 MODEL_KERAS, MODEL_SKOPS, INFO = "model.keras", "model.skops", "info.json"
-TRUSTED_SKOPS_TYPES = ["archlab.architectures.common.flatten_unit"]
+TRUSTED_SKOPS_TYPES = ["archlab.architectures.common.flatten_unit", "archlab.architectures.rbm_imputer.RbmImputer",
+                       "numpy.dtype"]  # SimpleImputer keeps the dtype it was fitted on
 PICKLE_SUFFIXES = {".pkl", ".pickle", ".joblib"}
 
 

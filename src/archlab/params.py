@@ -47,8 +47,12 @@ class SplitParams(Strict):
 
 
 class IngestParams(Strict):
-    source: Literal["digits", "image_dir", "npz", "keras"] = "digits"
+    source: Literal["digits", "image_dir", "npz", "keras", "breast_cancer", "wine", "csv"] = "digits"
     path: str = "data/raw"
+    label_column: str = Field("label", min_length=1, description="source csv: the column holding the class")
+    missing_fraction: Annotated[float, Field(ge=0.0, lt=0.9)] = Field(
+        0.0, description="tables: share of feature cells masked at random (seeded) before training, so imputation "
+                         "can be measured against the true values")
     keras_dataset: Literal["mnist", "fashion_mnist", "cifar10"] = "mnist"
     image_size: tuple[Annotated[int, Field(ge=1, le=4096)], Annotated[int, Field(ge=1, le=4096)]] | None = None
     color_mode: Literal["grayscale", "rgb"] = "grayscale"
@@ -66,6 +70,7 @@ class IngestParams(Strict):
 class ValidateParams(Strict):
     min_per_class: int = Field(5, ge=1)
     max_imbalance_ratio: float = Field(3.0, ge=1.0)
+    max_null_fraction: float = Field(0.3, ge=0.0, le=1.0, description="tables: most a feature column may be empty")
 
 
 DEFAULT_ARCHITECTURES = ("baseline", "shallow_mlp", "deep_mlp", "cnn", "rnn", "lstm", "transformer", "autoencoder",
@@ -138,6 +143,7 @@ class RetrainParams(Strict):
 
 
 class Params(Strict):
+    task: Literal["image_classification", "tabular_classification"] = "image_classification"
     project: ProjectParams = ProjectParams()
     mlflow: MlflowParams = MlflowParams()
     ingest: IngestParams = IngestParams()
@@ -149,6 +155,19 @@ class Params(Strict):
     retrain: RetrainParams = RetrainParams()
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @model_validator(mode="after")
+    def _source_fits_task(self) -> Params:
+        from archlab.tasks import IMAGE_SOURCES, TABLE_SOURCES, TABULAR
+
+        allowed = TABLE_SOURCES if self.task == TABULAR else IMAGE_SOURCES
+        if self.ingest.source not in allowed:
+            raise ValueError(f"ingest.source {self.ingest.source!r} does not fit task {self.task!r}; "
+                             f"allowed: {list(allowed)}")
+        if self.task == TABULAR and (self.featurize.backbones or self.train.feature_heads):
+            raise ValueError("featurize.backbones and train.feature_heads are for images; a tabular task needs "
+                             "featurize: {backbones: []} and train: {feature_heads: []}")
+        return self
 
     @property
     def model_names(self) -> list[str]:

@@ -52,6 +52,7 @@ def register(params: Params, *, data_dir: Path, models_dir: Path, evaluation_pat
     dataset = read_dataset(data_dir)
     x_test, y_test, _ = test_split(dataset)
     infos = {name: modelio.read_info(models_dir / name) for name in params.model_names}
+    infos = {name: info for name, info in infos.items() if not info.get("skipped")}  # not built for this task
     run_tags = {name: reg.client().get_run(info["run_id"]).data.tags for name, info in infos.items()}
     # Parallel `dvc exp` runs each reach this point: one registration and compare-and-move of the aliases at a time
     # per machine, so two challengers are never judged against the same old champion with the worse one landing last.

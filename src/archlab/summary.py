@@ -18,7 +18,9 @@ def summary_lines(root: str | Path = ".") -> list[str]:
     if meta is None:
         return ["No ingested dataset yet: run `dvc repro` (or `make run`)."]
     splits = ", ".join(f"{k} {v}" for k, v in meta["split_counts"].items())
-    lines.append(f"Dataset: {meta['count']} {meta['source']} images {'x'.join(map(str, meta['image_shape']))}, "
+    unit = f"rows x {len(meta['feature_names'])} features" if "feature_names" in meta else \
+        f"images {'x'.join(map(str, meta['image_shape']))}"
+    lines.append(f"Dataset: {meta['count']} {meta['source']} {unit}, "
                  f"{meta['n_classes']} classes; splits: {splits}; rejected: {meta['rejected']} "
                  f"(data/ingested, reports/ingest_rejected.csv)")
     validation = _read_json(root / "reports/validation.json")

@@ -32,3 +32,49 @@ class PositionEmbedding(layers.Layer):
 
     def call(self, x):
         return x + ops.cast(self.positions, x.dtype)
+
+
+@keras.saving.register_keras_serializable(package="archlab")
+class Standardize(layers.Layer):
+    """Table features to z-scores with the train split's mean and std; a missing (NaN) cell becomes 0, the mean.
+
+    The statistics are fixed at build time and saved with the model, so a served model takes raw table rows.
+    """
+
+    def __init__(self, mean, std, **kwargs):
+        super().__init__(**kwargs)
+        self.mean = [float(v) for v in mean]
+        self.std = [float(v) if v > 0 else 1.0 for v in std]
+
+    def call(self, x):
+        mean = ops.convert_to_tensor(self.mean, dtype=x.dtype)
+        std = ops.convert_to_tensor(self.std, dtype=x.dtype)
+        z = (x - mean) / std
+        return ops.where(ops.isnan(z), ops.zeros_like(z), z)
+
+    def get_config(self):
+        return {**super().get_config(), "mean": self.mean, "std": self.std}
+
+
+@keras.saving.register_keras_serializable(package="archlab")
+class FeatureTokens(layers.Layer):
+    """FT-Transformer's feature tokenizer: feature j's value v becomes the token v * W_j + b_j; (N, F) -> (N, F, D)."""
+
+    def __init__(self, embed_dim: int, **kwargs):
+        super().__init__(**kwargs)
+        self.embed_dim = embed_dim
+
+    def build(self, input_shape):
+        shape = (input_shape[-1], self.embed_dim)
+        self.weight = self.add_weight(shape=shape, initializer=keras.initializers.RandomNormal(stddev=0.02),
+                                      name="weight")
+        self.bias = self.add_weight(shape=shape, initializer="zeros", name="bias")
+
+    def call(self, x):
+        return ops.expand_dims(x, -1) * ops.cast(self.weight, x.dtype) + ops.cast(self.bias, x.dtype)
+
+    def compute_output_shape(self, input_shape):
+        return (*input_shape, self.embed_dim)
+
+    def get_config(self):
+        return {**super().get_config(), "embed_dim": self.embed_dim}

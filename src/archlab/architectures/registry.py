@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel
@@ -26,13 +26,27 @@ class Architecture:
         name: the registry key, the DVC stage suffix (`train@<name>`) and the params block (`train.<name>`).
         family: a coarse label for the MLflow UI (`mlp`, `convolutional`, `recurrent`, `attention`, `classical`...).
         params: the pydantic schema of `train.<name>`.
-        fit: trains on a `TrainingData` with validated params and returns a `Trained`.
+        fit: trains on the images of a `TrainingData` with validated params and returns a `Trained`.
+        tasks: the `fit` for each other task it supports (`archlab.tasks`), keyed by task name.
     """
 
     name: str
     family: str
     params: type[BaseModel]
     fit: Callable[..., Any]
+    tasks: Mapping[str, Callable[..., Any]] = field(default_factory=dict)
+
+    @property
+    def supported_tasks(self) -> list[str]:
+        from archlab.tasks import IMAGE
+
+        return [IMAGE, *self.tasks]
+
+    def fit_for(self, task: str) -> Callable[..., Any]:
+        """The `fit` for `task` (see `archlab.tasks.skip_reason` for the tasks it has none for)."""
+        from archlab.tasks import IMAGE
+
+        return self.fit if task == IMAGE else self.tasks[task]
 
 
 def register(architecture: Architecture) -> Architecture:

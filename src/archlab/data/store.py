@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 IMAGES, LABELS, MANIFEST, META = "images.npy", "labels.npy", "manifest.csv", "meta.json"
+FEATURES, TRUTH = "features.npy", "truth.npy"  # the tabular task's samples, and its values before masking
 COPY_ROWS = 4096
 
 
@@ -29,12 +30,29 @@ def content_hash(image: np.ndarray) -> str:
 
 @dataclass
 class Dataset:
-    """An ingested dataset opened for reading; `images` is memory-mapped."""
+    """An ingested dataset opened for reading; `images` is memory-mapped.
+
+    For the tabular task `images` holds the feature rows (N, F): every stage indexes samples the same way.
+    """
 
     images: np.ndarray
     labels: np.ndarray
     manifest: pd.DataFrame
     meta: dict
+    folder: Path | None = None
+
+    @property
+    def task(self) -> str:
+        from archlab.tasks import IMAGE
+
+        return self.meta.get("task", IMAGE)
+
+    def truth(self, name: str) -> np.ndarray | None:
+        """A table split's feature values before masking (None for images or when not recorded)."""
+        if self.folder is None or not (self.folder / TRUTH).is_file():
+            return None
+        index = self.manifest[self.manifest["split"] == name]["row"].to_numpy()
+        return np.load(self.folder / TRUTH, mmap_mode="r")[index]
 
     def split(self, name: str) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:
         """Images, labels and manifest rows of one split, in manifest order."""
@@ -48,11 +66,13 @@ def read_dataset(folder: str | Path) -> Dataset:
     from archlab.errors import DataError
 
     folder = Path(folder)
-    missing = [name for name in (IMAGES, LABELS, MANIFEST, META) if not (folder / name).is_file()]
+    samples = FEATURES if (folder / FEATURES).is_file() else IMAGES
+    missing = [name for name in (samples, LABELS, MANIFEST, META) if not (folder / name).is_file()]
     if missing:
         raise DataError(f"{folder}: not an ingested dataset, missing {missing}; run the ingest stage first")
     return Dataset(
-        images=np.load(folder / IMAGES, mmap_mode="r"),
+        folder=folder,
+        images=np.load(folder / samples, mmap_mode="r"),
         labels=np.load(folder / LABELS),
         manifest=pd.read_csv(folder / MANIFEST, dtype={"id": str, "split": str, "source_ref": str,
                                                        "content_hash": str}),

@@ -34,29 +34,51 @@ def leaderboard_rows(results: dict[str, dict], alpha: float) -> list[list[str]]:
             for i, r in enumerate(ranked, start=1)]
 
 
-def markdown(results: dict[str, dict], *, alpha: float, n_test: int, dataset: str) -> str:
+def extra_sections(results: dict[str, dict], skipped: dict[str, str]) -> list[str]:
+    """Markdown after the table: imputation quality (tabular task), and the architectures that do not apply."""
+    lines = []
+    imputing = {name: r["imputation"] for name, r in results.items() if "imputation" in r}
+    if imputing:
+        lines += ["", "## Imputation of the masked cells (test split)", "",
+                  "RMSE in standardised units (per-feature train standard deviations) against the values masked "
+                  "at ingest.", "", "| model | cells | model's fills | train-mean fills |", "|---|---:|---:|---:|"]
+        lines += [f"| {name} | {s['imputed_cells']} | {s['imputation_rmse']:.4f} | {s['mean_imputation_rmse']:.4f} |"
+                  for name, s in imputing.items()]
+    if skipped:
+        lines += ["", "## Skipped (not built for this task)", ""]
+        lines += [f"- {name}: {reason}" for name, reason in skipped.items()]
+    return lines
+
+
+def markdown(results: dict[str, dict], *, alpha: float, n_test: int, dataset: str, task: str = "image_classification",
+             skipped: dict[str, str] | None = None) -> str:
     rows = leaderboard_rows(results, alpha)
-    lines = [f"# Leaderboard: {dataset}, {n_test} test images", "",
+    unit = "test images" if task == "image_classification" else "test rows"
+    lines = [f"# Leaderboard: {dataset}, {n_test} {unit}", "", f"Task: {task}.", "",
              f"Same held-out test split for every model. Interval: bootstrap; 'vs best': exact McNemar test on the "
              f"paired predictions at alpha={alpha} ('no sig. diff.' means the gap could be chance).", "",
              "| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
     lines += ["| " + " | ".join(row) + " |" for row in rows]
+    lines += extra_sections(results, skipped or {})
     return "\n".join(lines) + "\n"
 
 
-def html_report(results: dict[str, dict], *, alpha: float, n_test: int, dataset: str, figures: dict[str, str]) -> str:
+def html_report(results: dict[str, dict], *, alpha: float, n_test: int, dataset: str, figures: dict[str, str],
+                task: str = "image_classification", skipped: dict[str, str] | None = None) -> str:
     """A self-contained page (figures referenced relative to the report)."""
     rows = leaderboard_rows(results, alpha)
     head = "".join(f"<th>{html.escape(c)}</th>" for c in COLUMNS)
     body = "".join("<tr>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in row) + "</tr>" for row in rows)
+    extra = "\n".join(extra_sections(results, skipped or {})).strip()
+    notes = f"<pre>{html.escape(extra)}</pre>" if extra else ""
     images = "".join(f"<figure><img src='{html.escape(src)}' alt='{html.escape(name)}'>"
                      f"<figcaption>{html.escape(name)}</figcaption></figure>" for name, src in figures.items())
     return (f"<!doctype html><html><head><meta charset='utf-8'><title>archlab leaderboard</title><style>"
             "body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #ccc;"
             "padding:4px 8px;text-align:right}figure{display:inline-block;margin:1em}</style></head><body>"
-            f"<h1>Leaderboard: {html.escape(dataset)}, {n_test} test images</h1>"
+            f"<h1>Leaderboard: {html.escape(dataset)}, {n_test} test samples ({html.escape(task)})</h1>"
             f"<p>Bootstrap 95% intervals; exact McNemar test against the best at alpha={alpha}.</p>"
-            f"<table><tr>{head}</tr>{body}</table><h2>Figures</h2>{images}</body></html>")
+            f"<table><tr>{head}</tr>{body}</table>{notes}<h2>Figures</h2>{images}</body></html>")
 
 
 def write(path: Path, text: str) -> None:

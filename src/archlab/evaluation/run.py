@@ -16,6 +16,7 @@ from archlab.evaluation import latency, report
 from archlab.evaluation.scoring import bootstrap_interval, classification_metrics, mcnemar_p_value
 from archlab.figures import captioned_grid, confusion_chart, image_grid, line_chart, scatter_chart
 from archlab.params import Params
+from archlab.tasks import IMAGE, TABULAR
 
 log = logging.getLogger(__name__)
 SCALARS = ("accuracy", "accuracy_ci_low", "accuracy_ci_high", "macro_f1", "log_loss", "p_value_vs_best",
@@ -32,6 +33,29 @@ def test_split(dataset) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:
     if len(rows) == 0:
         raise DataError("the test split is empty; check ingest.split")
     return x_test, y_test, rows
+
+
+def skipped_models(names: list[str], models_dir: Path) -> dict[str, str]:
+    """Architectures whose train stage wrote a skip record (not built for this task), with the reason."""
+    infos = {name: modelio.read_info(models_dir / name) for name in names}
+    return {name: info["reason"] for name, info in infos.items() if info.get("skipped")}
+
+
+def add_imputation_scores(results: dict, models_dir: Path, dataset) -> None:
+    """Imputation RMSE on the test split's masked cells, for every model that imputes (the tabular rbm)."""
+    from archlab.evaluation.imputation import imputation_scores
+
+    truth = dataset.truth("test")
+    if truth is None:
+        return
+    x_train = dataset.split("train")[0]
+    x_test = dataset.split("test")[0]
+    for name in results:
+        scores = imputation_scores(modelio.load(models_dir / name), x_test, np.asarray(truth), x_train)
+        if scores is not None:
+            results[name]["imputation"] = scores
+            log.info("%s: imputation RMSE %.4f vs mean imputation %.4f (standardised units, %d cells)", name,
+                     scores["imputation_rmse"], scores["mean_imputation_rmse"], scores["imputed_cells"])
 
 
 def score_model(name: str, folder: Path, x_test: np.ndarray, y_test: np.ndarray, class_names: list[str],
@@ -54,16 +78,17 @@ def _figures(results: dict, probas: dict, x_test, y_test, class_names, models_di
              params: Params) -> dict[str, dict[str, Path]]:
     """PNG figures: per model (confusion, misclassified), and shared ones under key '' (curves, cost, AE)."""
     out: dict[str, dict[str, Path]] = {"": {}}
+    images = params.task == IMAGE
     for name, result in results.items():
         predicted = probas[name].argmax(axis=1)
         wrong = np.flatnonzero(predicted != y_test)[: params.evaluate.misclassified_per_model]
-        out[name] = {
-            "confusion": confusion_chart(result["confusion_matrix"], class_names,
-                                         figures_dir / f"confusion_{name}.png", f"{name}: test confusion matrix"),
-            "misclassified": captioned_grid(x_test[wrong], [f"{class_names[y_test[i]]} -> {class_names[predicted[i]]}"
-                                                            for i in wrong],
-                                            figures_dir / f"misclassified_{name}.png", f"{name}: misclassified"),
-        }
+        out[name] = {"confusion": confusion_chart(result["confusion_matrix"], class_names,
+                                                  figures_dir / f"confusion_{name}.png",
+                                                  f"{name}: test confusion matrix")}
+        if images:
+            out[name]["misclassified"] = captioned_grid(
+                x_test[wrong], [f"{class_names[y_test[i]]} -> {class_names[predicted[i]]}" for i in wrong],
+                figures_dir / f"misclassified_{name}.png", f"{name}: misclassified")
     curves = {}
     for name in results:
         csv = models_dir / name / "history.csv"
@@ -77,7 +102,7 @@ def _figures(results: dict, probas: dict, x_test, y_test, class_names, models_di
         {n: (r["latency_ms_batch1"], r["accuracy"]) for n, r in results.items()}, figures_dir / "accuracy_latency.png",
         xlabel="latency per image at batch 1 (ms, log scale)", ylabel="test accuracy", title="Accuracy vs latency")
     ae = models_dir / "autoencoder" / "autoencoder.keras"
-    if "autoencoder" in results and ae.is_file():
+    if images and "autoencoder" in results and ae.is_file():
         reconstructed = modelio.load(ae).predict(x_test[:12].astype(np.float32), verbose=0)
         out[""]["autoencoder reconstructions"] = image_grid(
             [x_test[:12], reconstructed], ["test input", "reconstruction"], figures_dir / "reconstructions.png",
@@ -97,7 +122,8 @@ def _write_plots(plots_dir: Path, results: dict, probas: dict, y_test: np.ndarra
                   for n, r in results.items()]).to_csv(plots_dir / "accuracy_latency.csv", index=False)
 
 
-def _log_to_mlflow(params: Params, results: dict, figures: dict, report_files: list[Path], best: str) -> None:
+def _log_to_mlflow(params: Params, results: dict, figures: dict, report_files: list[Path], best: str,
+                   skipped: dict[str, str]) -> None:
     """Test metrics and figures onto each architecture's training run; the leaderboard onto a summary run."""
     from mlflow import MlflowClient
     from mlflow.entities import Metric
@@ -108,11 +134,14 @@ def _log_to_mlflow(params: Params, results: dict, figures: dict, report_files: l
     for name, result in results.items():
         metrics = {f"test_{k}" if k in ("accuracy", "accuracy_ci_low", "accuracy_ci_high", "macro_f1", "log_loss",
                                         "p_value_vs_best") else k: float(result[k]) for k in SCALARS}
+        metrics |= {f"test_{k}": float(v) for k, v in result.get("imputation", {}).items()}
         client.log_batch(result["run_id"], metrics=[Metric(k, v, now, 0) for k, v in metrics.items()])
         for path in figures[name].values():
             client.log_artifact(result["run_id"], str(path), artifact_path="evaluation")
     pipeline = {client.get_run(r["run_id"]).data.tags.get("archlab.pipeline_run_id") for r in results.values()}
-    tags = {"archlab.stage": "evaluate", "archlab.best_architecture": best}
+    tags = {"archlab.stage": "evaluate", "archlab.best_architecture": best, "archlab.task": params.task}
+    if skipped:
+        tags["archlab.skipped_architectures"] = ", ".join(sorted(skipped))
     if len(pipeline) == 1:
         tags["archlab.pipeline_run_id"] = pipeline.pop()
     with tracking.run(params, run_name="evaluation", tags=tags) as active:
@@ -131,22 +160,31 @@ def evaluate(params: Params, *, data_dir: Path, models_dir: Path, metrics_path: 
     dataset = read_dataset(data_dir)
     class_names = dataset.meta["class_names"]
     x_test, y_test, _ = test_split(dataset)
+    skipped = skipped_models(params.model_names, models_dir)
+    scored = [name for name in params.model_names if name not in skipped]
+    if not scored:
+        raise DataError(f"no architecture of train.architectures applies to task {params.task}: "
+                        + "; ".join(skipped.values()))
     results, probas = {}, {}
-    for name in params.model_names:
+    for name in scored:
         results[name], probas[name] = score_model(name, models_dir / name, x_test, y_test, class_names, params)
         log.info("%s: test accuracy %.4f", name, results[name]["accuracy"])
+    if dataset.task == TABULAR:
+        add_imputation_scores(results, models_dir, dataset)
     best = min(results, key=lambda n: report.rank_key(results[n]))
     correct = {name: proba.argmax(axis=1) == y_test for name, proba in probas.items()}
     for name in results:
         results[name]["p_value_vs_best"] = 1.0 if name == best else mcnemar_p_value(correct[name], correct[best])
     figures = _figures(results, probas, x_test, y_test, class_names, models_dir, figures_dir, params)
     _write_plots(plots_dir, results, probas, y_test, class_names)
-    metrics = {name: {k: r[k] for k in SCALARS} | {"per_class": r["per_class"]} for name, r in results.items()}
+    metrics = {name: {k: r[k] for k in SCALARS} | {"per_class": r["per_class"]}
+               | ({"imputation": r["imputation"]} if "imputation" in r else {}) for name, r in results.items()}
     metrics_path.parent.mkdir(parents=True, exist_ok=True)
     metrics_path.write_text(json.dumps(metrics, indent=2) + "\n")
-    meta = {"alpha": params.evaluate.alpha, "n_test": len(y_test), "dataset": dataset.meta["source"]}
+    meta = {"alpha": params.evaluate.alpha, "n_test": len(y_test), "dataset": dataset.meta["source"],
+            "task": params.task, "skipped": skipped}
     report.write(leaderboard_path, report.markdown(results, **meta))
     shown = {f"{n}: {kind}": str(p.relative_to(html_path.parent)) for n, f in figures.items() for kind, p in f.items()}
     report.write(html_path, report.html_report(results, figures=shown, **meta))
-    _log_to_mlflow(params, results, figures, [leaderboard_path, html_path], best)
+    _log_to_mlflow(params, results, figures, [leaderboard_path, html_path], best, skipped)
     return results

@@ -20,6 +20,7 @@ def parameter_count(model: Any, kind: str) -> int:
     if kind == "keras":
         return int(model.count_params())
     steps = [step for _, step in getattr(model, "steps", [("model", model)])]
+    steps += [step.rbm_ for step in steps if hasattr(step, "rbm_")]  # an RBM inside an imputer
     names = ("coef_", "intercept_", "components_", "intercept_hidden_", "intercept_visible_")
     return int(sum(np.size(getattr(step, name)) for step in steps for name in names if hasattr(step, name)))
 
@@ -59,3 +60,26 @@ def write_epoch_plot(path: Path, history: list[dict[str, float]]) -> None:
         writer.writerows({"phase": "train", **row} for row in history)
 
     _atomic_write(path, write)
+
+
+def write_skipped(name: str, family: str, task: str, reason: str, *, model_dir: Path, metrics_path: Path,
+                  plots_path: Path) -> dict:
+    """The outputs of a train stage whose architecture does not apply to the task: a skip record, not a model.
+
+    The evaluate stage lists the skipped architectures with this reason; the register stage passes them over.
+    """
+    import logging
+    import shutil
+
+    logging.getLogger(__name__).warning("%s skipped: %s", name, reason)
+    record = {"architecture": name, "family": family, "task": task, "skipped": True, "reason": reason}
+    tmp = model_dir.with_name(f".{model_dir.name}.tmp-{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    (tmp / "info.json").write_text(json.dumps(record, indent=2) + "\n")
+    if model_dir.exists():
+        shutil.rmtree(model_dir)
+    os.replace(tmp, model_dir)
+    write_metrics(metrics_path, {"skipped": True, "reason": reason})
+    write_epoch_plot(plots_path, [])
+    return record

@@ -19,7 +19,8 @@ from archlab.errors import ValidationFailed
 from archlab.params import Params
 from archlab.training.data import TrainingData, load_training_data
 from archlab.training.fit import FitContext
-from archlab.training.record import summary_metrics, write_epoch_plot, write_metrics
+from archlab.tasks import IMAGE, skip_reason
+from archlab.training.record import summary_metrics, write_epoch_plot, write_metrics, write_skipped
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +31,15 @@ def require_validation_passed(report: Path) -> None:
         raise ValidationFailed(f"{report}: no validation report; run the validate stage first")
     if not json.loads(report.read_text()).get("success"):
         raise ValidationFailed(f"{report}: the data failed validation; fix it and re-run `dvc repro`")
+
+
+def complete_rows(x):
+    """Samples without a missing (NaN) value, for the logged input example (JSON has no NaN); all if none is."""
+    import numpy as np
+
+    flat = np.asarray(x, dtype=np.float32).reshape(len(x), -1)
+    complete = ~np.isnan(flat).any(axis=1)
+    return x[complete] if complete.any() else np.nan_to_num(np.asarray(x, dtype=np.float32))
 
 
 def tags_of_run(active) -> str:
@@ -62,6 +72,10 @@ def train(params: Params, name: str, *, data_dir: Path, validation_report: Path,
     require_validation_passed(validation_report)
     arch = get(name)
     arch_params = params.train.arch_params(name)
+    reason = skip_reason(arch, params.task)
+    if reason is not None:
+        return write_skipped(name, arch.family, params.task, reason, model_dir=model_dir, metrics_path=metrics_path,
+                             plots_path=plots_path)
     data = load_training_data(data_dir)
     if isinstance(arch_params, KerasFitParams):
         device_info = device.prepare(params.project.seed, mixed_precision=arch_params.mixed_precision)
@@ -69,6 +83,7 @@ def train(params: Params, name: str, *, data_dir: Path, validation_report: Path,
         device_info = device.prepare_classical(params.project.seed)
     checkpoints = checkpoint_dir(checkpoint_root, name, arch_params, data, params.project.seed)
     tags = {"archlab.architecture": name, "archlab.family": arch.family, "archlab.stage": "train",
+            "archlab.task": params.task,
             "archlab.git_commit": git_commit(project_root), "archlab.data_hash": data.dataset_hash,
             "archlab.device": device_info["device"], "archlab.backend": device_info["backend"],
             "archlab.precision": device_info["precision"]}
@@ -81,8 +96,8 @@ def train(params: Params, name: str, *, data_dir: Path, validation_report: Path,
             for split, context in (("train", "training"), ("val", "validation")):
                 tracking.log_dataset(data.manifest[data.manifest["split"] == split], source=data.source,
                                      name=f"ingested-{split}", digest=data.dataset_hash, context=context)
-            # what the drift gate of a later retrain compares new data with
-            tracking.log_dict(profile(data.x_train, data.y_train, data.class_names), DATA_PROFILE)
+            if params.task == IMAGE:  # what the drift gate of a later retrain compares new images with
+                tracking.log_dict(profile(data.x_train, data.y_train, data.class_names), DATA_PROFILE)
             if features_dir is not None:
                 meta = json.loads((features_dir / "meta.json").read_text())
                 tracking.log_dataset(data.manifest[data.manifest["split"] != "test"], source=str(features_dir),
@@ -92,14 +107,15 @@ def train(params: Params, name: str, *, data_dir: Path, validation_report: Path,
                              on_epoch=tracking.EpochLogger(active.info.run_id), artifact_dir=tmp / "figures",
                              features_dir=features_dir)
             started = time.perf_counter()
-            trained = arch.fit(data, arch_params, ctx)
+            trained = arch.fit_for(params.task)(data, arch_params, ctx)
             metrics = summary_metrics(trained, time.perf_counter() - started)
             if trained.tags:
                 tracking.set_tags(trained.tags)
             model_path = modelio.save(trained.model, trained.kind, tmp)
             for companion, model in trained.companions.items():
                 model.save(tmp / f"{companion}.keras")
-            info = {"architecture": name, "family": arch.family, "kind": trained.kind, "model_file": model_path.name,
+            info = {"architecture": name, "family": arch.family, "task": params.task, "kind": trained.kind,
+                    "model_file": model_path.name,
                     "class_names": data.class_names, "input_shape": list(data.input_shape),
                     "run_id": active.info.run_id, "data_hash": data.dataset_hash,
                     "train_seconds": metrics["train_seconds"], "param_count": metrics["param_count"],
@@ -108,7 +124,8 @@ def train(params: Params, name: str, *, data_dir: Path, validation_report: Path,
             write_epoch_plot(tmp / "history.csv", trained.history)  # travels with the model (evaluate's input)
             tracking.log_metrics(metrics)
             tracking.log_artifacts(trained.figures, "figures")
-            info["model_uri"] = tracking.log_pyfunc_model(model_path, tmp / modelio.INFO, data.x_val[:2])
+            info["model_uri"] = tracking.log_pyfunc_model(model_path, tmp / modelio.INFO,
+                                                          complete_rows(data.x_val)[:2])
             modelio.write_info(tmp, info)
         store.publish(tmp, model_dir)
     except BaseException:

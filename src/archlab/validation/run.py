@@ -10,7 +10,9 @@ from pathlib import Path
 from archlab.data.store import read_dataset
 from archlab.errors import ValidationFailed
 from archlab.params import Params
+from archlab.tasks import TABULAR
 from archlab.validation.suite import run_suite, summarise
+from archlab.validation.table_suite import run_table_suite
 
 log = logging.getLogger(__name__)
 
@@ -33,9 +35,13 @@ def validate(params: Params, dataset_dir: str | Path, report_path: str | Path, d
     dataset = read_dataset(dataset_dir)
     docs_dir, report_path = Path(docs_dir), Path(report_path)
     shutil.rmtree(docs_dir, ignore_errors=True)
-    checks = run_suite(dataset.images, dataset.manifest, dataset.meta,
-                       min_per_class=params.validate_.min_per_class,
-                       max_imbalance_ratio=params.validate_.max_imbalance_ratio, docs_dir=docs_dir)
+    limits = {"min_per_class": params.validate_.min_per_class,
+              "max_imbalance_ratio": params.validate_.max_imbalance_ratio, "docs_dir": docs_dir}
+    if dataset.task == TABULAR:
+        checks = run_table_suite(dataset.images, dataset.manifest, dataset.meta,
+                                 max_null_fraction=params.validate_.max_null_fraction, **limits)
+    else:
+        checks = run_suite(dataset.images, dataset.manifest, dataset.meta, **limits)
     summary = summarise(checks)
     report_path.parent.mkdir(parents=True, exist_ok=True)
     report_path.write_text(json.dumps(summary, indent=2) + "\n")

@@ -6,6 +6,7 @@ from pydantic import Field
 
 from archlab.architectures.registry import Architecture, register
 from archlab.params import Strict
+from archlab.tasks import TABULAR
 
 
 class BaselineParams(Strict):
@@ -24,10 +25,28 @@ def build(params: BaselineParams):
     return make_pipeline(FunctionTransformer(flatten_unit), LogisticRegression(C=params.C, max_iter=params.max_iter))
 
 
+def build_tabular(params: BaselineParams):
+    """Pipeline for table rows: missing cells to the train mean, standardise, logistic regression."""
+    from sklearn.impute import SimpleImputer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    return make_pipeline(SimpleImputer(strategy="mean"), StandardScaler(),
+                         LogisticRegression(C=params.C, max_iter=params.max_iter))
+
+
 def fit(data, params: BaselineParams, ctx):
     from archlab.training.sklearn_fit import fit_estimator
 
     return fit_estimator(build(params), data)
 
 
-register(Architecture(name="baseline", family="classical", params=BaselineParams, fit=fit))
+def fit_tabular(data, params: BaselineParams, ctx):
+    from archlab.training.sklearn_fit import fit_estimator
+
+    return fit_estimator(build_tabular(params), data)
+
+
+register(Architecture(name="baseline", family="classical", params=BaselineParams, fit=fit,
+                      tasks={TABULAR: fit_tabular}))

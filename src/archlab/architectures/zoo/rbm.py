@@ -6,6 +6,7 @@ from pydantic import Field
 
 from archlab.architectures.registry import Architecture, register
 from archlab.params import Strict
+from archlab.tasks import TABULAR
 
 
 class RbmParams(Strict):
@@ -15,6 +16,7 @@ class RbmParams(Strict):
     batch_size: int = Field(32, ge=1)
     C: float = Field(1000.0, gt=0.0)
     max_iter: int = Field(2000, ge=1)
+    imputation_steps: int = Field(10, ge=1, description="tables: mean-field steps that fill a missing cell")
 
 
 def build(params: RbmParams, seed: int):
@@ -34,10 +36,35 @@ def build(params: RbmParams, seed: int):
     )
 
 
+def build_tabular(params: RbmParams, seed: int):
+    """Pipeline for table rows: scale to [0, 1] -> RBM imputation of missing cells -> logistic regression.
+
+    The RBM's use here is imputation (`RbmImputer`); the evaluate stage scores its fills against the true values.
+    """
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import MinMaxScaler
+
+    from archlab.architectures.rbm_imputer import RbmImputer
+
+    return make_pipeline(
+        MinMaxScaler(clip=True),
+        RbmImputer(n_components=params.n_components, learning_rate=params.learning_rate, n_iter=params.n_iter,
+                   batch_size=params.batch_size, steps=params.imputation_steps, random_state=seed),
+        LogisticRegression(C=params.C, max_iter=params.max_iter),
+    )
+
+
 def fit(data, params: RbmParams, ctx):
     from archlab.training.sklearn_fit import fit_estimator
 
     return fit_estimator(build(params, ctx.seed), data)
 
 
-register(Architecture(name="rbm", family="energy-based", params=RbmParams, fit=fit))
+def fit_tabular(data, params: RbmParams, ctx):
+    from archlab.training.sklearn_fit import fit_estimator
+
+    return fit_estimator(build_tabular(params, ctx.seed), data)
+
+
+register(Architecture(name="rbm", family="energy-based", params=RbmParams, fit=fit, tasks={TABULAR: fit_tabular}))

@@ -8,6 +8,8 @@ from pydantic import Field
 
 from archlab.architectures.common import KerasFitParams
 from archlab.architectures.registry import Architecture, register
+from archlab.architectures.tabular import tabular_fit
+from archlab.tasks import TABULAR
 from archlab.training.fit import classifier_fit
 
 
@@ -67,4 +69,26 @@ def build(input_shape: tuple[int, ...], n_classes: int, params: TransformerParam
     return keras.Model(inputs, outputs, name="transformer")
 
 
-register(Architecture(name="transformer", family="attention", params=TransformerParams, fit=classifier_fit(build)))
+def build_tabular(input_shape: tuple[int, ...], n_classes: int, params: TransformerParams, front=None):
+    """FT-Transformer: (N, F) table rows -> standardised -> one token per feature (N, F, D) + class token ->
+    encoder blocks -> class token -> (N, n_classes). Tokens carry their feature's identity in their own weights,
+    so no position embedding; `patch_size` and `pooling` apply to images only."""
+    import keras
+    from keras import layers
+
+    from archlab.architectures.layers import ClassToken, FeatureTokens
+
+    inputs = keras.Input(shape=input_shape, name="features")
+    x = front(inputs) if front is not None else inputs
+    x = FeatureTokens(params.embed_dim, name="feature_tokens")(x)
+    x = ClassToken(name="class_token")(x)
+    x = layers.Dropout(params.dropout)(x)
+    for _ in range(params.num_layers):
+        x = encoder_block(x, params.num_heads, params.embed_dim, params.mlp_dim, params.dropout)
+    x = layers.LayerNormalization(epsilon=1e-6)(x)
+    outputs = layers.Dense(n_classes, activation="softmax", dtype="float32", name="probabilities")(x[:, 0])
+    return keras.Model(inputs, outputs, name="ft_transformer")
+
+
+register(Architecture(name="transformer", family="attention", params=TransformerParams, fit=classifier_fit(build),
+                      tasks={TABULAR: tabular_fit(build_tabular)}))

@@ -1,0 +1,75 @@
+"""The ingest stage for the tabular task: a table in, the same dataset folder layout as images out.
+
+features.npy holds the float features as training sees them (masked cells NaN); truth.npy the values before the
+masking of `ingest.missing_fraction`, the reference the evaluate stage scores imputation against.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from archlab.data import store
+from archlab.data.splits import SPLITS, assign_splits
+from archlab.data.tables import mask_cells, open_table
+from archlab.errors import DataError
+from archlab.ingest import dataset_hash, write_rejected
+from archlab.params import Params
+from archlab.tasks import TABULAR
+
+log = logging.getLogger(__name__)
+
+
+def row_hash(row: np.ndarray) -> str:
+    """Content hash of a table row: equal rows share a split, like equal images."""
+    return hashlib.blake2b(np.ascontiguousarray(row, dtype=np.float64).tobytes(), digest_size=16).hexdigest()
+
+
+def ingest_table(params: Params, out_dir: str | Path, rejected_csv: str | Path) -> dict:
+    """Read the configured table, mask cells if asked, split it and write the dataset folder.
+
+    Returns:
+        The dataset's meta (also written to meta.json).
+    """
+    out_dir, rejected_csv = Path(out_dir), Path(rejected_csv)
+    table = open_table(params.ingest)
+    write_rejected(rejected_csv, table.rejected)
+    total = len(table.y) + len(table.rejected)
+    if total and len(table.rejected) / total > params.ingest.max_rejected_fraction:
+        raise DataError(f"{len(table.rejected)} of {total} rows rejected, above ingest.max_rejected_fraction="
+                        f"{params.ingest.max_rejected_fraction}; the list is in {rejected_csv}")
+    if len(set(table.y.tolist())) < 2:
+        raise DataError(f"{table.name}: only {len(set(table.y.tolist()))} class present; classification needs 2+")
+    hashes = [row_hash(row) for row in table.x]
+    features = mask_cells(table.x, params.ingest.missing_fraction, params.project.seed)
+    manifest = pd.DataFrame({"id": [f"{table.name}-{i:06d}" for i in range(len(table.y))],
+                             "row": np.arange(len(table.y)), "label": table.y,
+                             "class_name": [table.class_names[i] for i in table.y], "source_ref": table.refs,
+                             "content_hash": hashes})
+    manifest.insert(2, "split", assign_splits(table.y, hashes, params.ingest.split, params.project.seed))
+    tmp = store.temp_folder(out_dir)
+    try:
+        np.save(tmp / store.FEATURES, features.astype(np.float32))
+        np.save(tmp / store.TRUTH, table.x.astype(np.float32))
+        np.save(tmp / store.LABELS, table.y)
+        manifest.to_csv(tmp / store.MANIFEST, index=False)
+        meta = {"task": TABULAR, "source": table.name, "class_names": table.class_names,
+                "n_classes": len(table.class_names), "feature_names": table.feature_names,
+                "image_shape": [len(table.feature_names)], "count": len(table.y), "rejected": len(table.rejected),
+                "missing_fraction": params.ingest.missing_fraction,
+                "masked_cells": int(np.isnan(features).sum() - np.isnan(table.x).sum()),
+                "split_counts": {s: int((manifest["split"] == s).sum()) for s in SPLITS},
+                "seed": params.project.seed, "dataset_hash": dataset_hash(manifest)}
+        store.write_meta(tmp, meta)
+        store.publish(tmp, out_dir)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    log.info("ingested %d rows x %d features of %d classes from %s (%d cells masked), splits %s", meta["count"],
+             len(table.feature_names), meta["n_classes"], table.name, meta["masked_cells"], meta["split_counts"])
+    return meta

@@ -1,0 +1,64 @@
+"""The expectation suite of the tabular task: types, value ranges and nulls of every feature column.
+
+Ranges come from the train split: a value more than one train range-width outside [min, max] (a unit mix-up, a
+sentinel like -999) fails it. Nulls may make up at most `validate.max_null_fraction` of a column, which leaves room
+for the cells `ingest.missing_fraction` masks on purpose.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from archlab.validation.suite import Check, _context, _run_table
+from archlab.validation.tables import class_count_table
+
+RANGE_MOSTLY = 0.99  # share of a column's values that must lie in the widened train range
+
+
+def feature_table(features: np.ndarray, manifest: pd.DataFrame, feature_names: list[str]) -> pd.DataFrame:
+    """Manifest plus one float64 column per feature, and whether a test row duplicates a train/val row."""
+    table = manifest.copy()
+    values = np.asarray(features, dtype=np.float64)[manifest["row"].to_numpy()]
+    for j, name in enumerate(feature_names):
+        table[name] = values[:, j]
+    seen_before_test = set(table.loc[table["split"] != "test", "content_hash"])
+    table["test_duplicates_train_or_val"] = (table["split"] == "test") & table["content_hash"].isin(seen_before_test)
+    return table
+
+
+def _feature_expectations(gx, table: pd.DataFrame, meta: dict, max_null_fraction: float) -> list:
+    e = gx.expectations
+    crit = {"critical": True}
+    checks = [
+        e.ExpectColumnValuesToBeUnique(column="id", meta=crit),
+        e.ExpectColumnValuesToBeInSet(column="label", value_set=list(range(meta["n_classes"])), meta=crit),
+        e.ExpectColumnValuesToBeInSet(column="split", value_set=["train", "val", "test"], meta=crit),
+        e.ExpectColumnValuesToBeInSet(column="test_duplicates_train_or_val", value_set=[False], meta=crit),
+    ]
+    train = table[table["split"] == "train"]
+    for name in meta["feature_names"]:
+        low, high = float(np.nanmin(train[name])), float(np.nanmax(train[name]))
+        span = max(high - low, abs(high), 1e-9)
+        checks += [
+            e.ExpectColumnValuesToBeOfType(column=name, type_="float64", meta=crit),
+            e.ExpectColumnValuesToNotBeNull(column=name, mostly=1.0 - max_null_fraction, meta=crit),
+            e.ExpectColumnValuesToBeBetween(column=name, min_value=low - span, max_value=high + span,
+                                            mostly=RANGE_MOSTLY, meta=crit),
+        ]
+    return checks
+
+
+def run_table_suite(features: np.ndarray, manifest: pd.DataFrame, meta: dict, *, min_per_class: int,
+                    max_imbalance_ratio: float, max_null_fraction: float, docs_dir) -> list[Check]:
+    """Evaluate the table's expectations and the class counts; Data Docs HTML goes into `docs_dir`."""
+    from archlab.validation.suite import _count_expectations
+
+    gx, context = _context(docs_dir)
+    table = feature_table(features, manifest, meta["feature_names"])
+    row_checks = _run_table(gx, context, "rows", table, _feature_expectations(gx, table, meta, max_null_fraction),
+                            ["id"])
+    counts = class_count_table(manifest, meta["n_classes"])
+    count_checks = _run_table(gx, context, "class_counts", counts,
+                              _count_expectations(gx, min_per_class, max_imbalance_ratio), ["split", "label"])
+    return row_checks + count_checks

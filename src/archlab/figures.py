@@ -103,3 +103,18 @@ def confusion_chart(matrix: list[list[int]], class_names: list[str], path: Path,
             ax.text(c, r, str(value), ha="center", va="center", fontsize=6,
                     color="white" if value > data.max() / 2 else "black")
     return _save(fig, path)
+
+
+def class_scatter(points: np.ndarray, labels: np.ndarray, class_names: list[str], path: Path, *, title: str,
+                  xlabel: str, ylabel: str) -> Path:
+    """2-D points, one colour (and legend entry) per class."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6, 5))
+    cmap = plt.get_cmap("tab10" if len(class_names) <= 10 else "tab20")
+    for k, name in enumerate(class_names):
+        mine = labels == k
+        if mine.any():
+            ax.scatter(points[mine, 0], points[mine, 1], s=10, color=cmap(k % cmap.N), label=name, alpha=0.8)
+    ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
+    ax.legend(fontsize=7, markerscale=1.5, loc="best", ncol=2)
+    return _save(fig, path)

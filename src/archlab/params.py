@@ -114,6 +114,8 @@ class EvaluateParams(Strict):
     alpha: float = Field(0.05, gt=0.0, lt=0.5, description="McNemar significance level against the best model")
     latency_calls: int = Field(50, ge=5, description="single-image predictions the batch-1 latency median uses")
     misclassified_per_model: int = Field(16, ge=0, le=100)
+    denoising_noise_std: float = Field(0.2, gt=0.0, le=1.0,
+                                       description="Gaussian noise (on [0, 1] pixels) the autoencoder must remove")
 
 
 class RegisterParams(Strict):

@@ -44,6 +44,13 @@ def extra_sections(results: dict[str, dict], skipped: dict[str, str]) -> list[st
                   "at ingest.", "", "| model | cells | model's fills | train-mean fills |", "|---|---:|---:|---:|"]
         lines += [f"| {name} | {s['imputed_cells']} | {s['imputation_rmse']:.4f} | {s['mean_imputation_rmse']:.4f} |"
                   for name, s in imputing.items()]
+    for name, d in ((n, r["denoising"]) for n, r in results.items() if "denoising" in r):
+        lines += ["", f"## {name}: denoising and latent space (test split)", "",
+                  f"- Gaussian noise std {d['noise_std']:.2f} on [0, 1] pixels: PSNR {d['psnr_noisy_db']:.2f} dB "
+                  f"noisy, {d['psnr_denoised_db']:.2f} dB after the autoencoder "
+                  f"({d['psnr_denoised_db'] - d['psnr_noisy_db']:+.2f} dB); figure denoising.png",
+                  f"- latent codes projected to 2-D by PCA keep {100 * d['latent_pca_variance_kept']:.0f}% of their "
+                  f"variance; figure autoencoder_latent.png, coloured by class"]
     if skipped:
         lines += ["", "## Skipped (not built for this task)", ""]
         lines += [f"- {name}: {reason}" for name, reason in skipped.items()]

@@ -103,11 +103,35 @@ def _figures(results: dict, probas: dict, x_test, y_test, class_names, models_di
         xlabel="latency per image at batch 1 (ms, log scale)", ylabel="test accuracy", title="Accuracy vs latency")
     ae = models_dir / "autoencoder" / "autoencoder.keras"
     if images and "autoencoder" in results and ae.is_file():
-        reconstructed = modelio.load(ae).predict(x_test[:12].astype(np.float32), verbose=0)
-        out[""]["autoencoder reconstructions"] = image_grid(
-            [x_test[:12], reconstructed], ["test input", "reconstruction"], figures_dir / "reconstructions.png",
-            title="autoencoder on test images")
+        out[""].update(_autoencoder_figures(modelio.load(ae), results["autoencoder"], x_test, y_test, class_names,
+                                            figures_dir, params))
     return out
+
+
+def _autoencoder_figures(autoencoder, result: dict, x_test, y_test, class_names, figures_dir: Path,
+                         params: Params) -> dict[str, Path]:
+    """Reconstructions, denoising (PSNR into `result["denoising"]`) and the 2-D latent projection."""
+    from archlab.evaluation.autoencoder_uses import denoise, latent_projection
+    from archlab.figures import class_scatter
+
+    reconstructed = autoencoder.predict(x_test[:12].astype(np.float32), verbose=0)
+    scores, noisy, denoised = denoise(autoencoder, x_test, params.evaluate.denoising_noise_std, params.project.seed)
+    points, kept = latent_projection(autoencoder, x_test)
+    result["denoising"] = scores | {"latent_pca_variance_kept": kept}
+    log.info("autoencoder: PSNR %.2f dB noisy -> %.2f dB denoised (noise std %.2f); 2-D PCA keeps %.0f%% of the "
+             "latent variance", scores["psnr_noisy_db"], scores["psnr_denoised_db"], scores["noise_std"], 100 * kept)
+    return {
+        "autoencoder reconstructions": image_grid([x_test[:12], reconstructed], ["test input", "reconstruction"],
+                                                  figures_dir / "reconstructions.png",
+                                                  title="autoencoder on test images"),
+        "autoencoder denoising": image_grid(
+            [x_test[:12], noisy[:12], denoised[:12]], ["clean", "noisy", "denoised"], figures_dir / "denoising.png",
+            title=f"denoising: PSNR {scores['psnr_noisy_db']:.1f} dB noisy, {scores['psnr_denoised_db']:.1f} dB "
+                  f"denoised"),
+        "autoencoder latent space": class_scatter(
+            points, y_test, class_names, figures_dir / "autoencoder_latent.png", xlabel="PC 1", ylabel="PC 2",
+            title=f"autoencoder latent codes of the test images (PCA, {100 * kept:.0f}% of variance)"),
+    }
 
 
 def _write_plots(plots_dir: Path, results: dict, probas: dict, y_test: np.ndarray, class_names: list[str]) -> None:
@@ -135,6 +159,7 @@ def _log_to_mlflow(params: Params, results: dict, figures: dict, report_files: l
         metrics = {f"test_{k}" if k in ("accuracy", "accuracy_ci_low", "accuracy_ci_high", "macro_f1", "log_loss",
                                         "p_value_vs_best") else k: float(result[k]) for k in SCALARS}
         metrics |= {f"test_{k}": float(v) for k, v in result.get("imputation", {}).items()}
+        metrics |= {f"test_{k}": float(v) for k, v in result.get("denoising", {}).items()}
         client.log_batch(result["run_id"], metrics=[Metric(k, v, now, 0) for k, v in metrics.items()])
         for path in figures[name].values():
             client.log_artifact(result["run_id"], str(path), artifact_path="evaluation")
@@ -178,7 +203,7 @@ def evaluate(params: Params, *, data_dir: Path, models_dir: Path, metrics_path: 
     figures = _figures(results, probas, x_test, y_test, class_names, models_dir, figures_dir, params)
     _write_plots(plots_dir, results, probas, y_test, class_names)
     metrics = {name: {k: r[k] for k in SCALARS} | {"per_class": r["per_class"]}
-               | ({"imputation": r["imputation"]} if "imputation" in r else {}) for name, r in results.items()}
+               | {key: r[key] for key in ("imputation", "denoising") if key in r} for name, r in results.items()}
     metrics_path.parent.mkdir(parents=True, exist_ok=True)
     metrics_path.write_text(json.dumps(metrics, indent=2) + "\n")
     meta = {"alpha": params.evaluate.alpha, "n_test": len(y_test), "dataset": dataset.meta["source"],

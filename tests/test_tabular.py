@@ -1,0 +1,194 @@
+"""The tabular task: table adapters (embedded tables, a user's CSV), cell masking, the table suite, the RBM
+imputer, the tabular builders and the skip record of an architecture with no tabular builder."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from archlab.data.store import read_dataset
+from archlab.data.tables import mask_cells
+from archlab.errors import DataError, ParamsError, ValidationFailed
+from archlab.ingest import ingest
+from archlab.validation.run import validate
+from tests.conftest import make_params
+
+TABULAR = {"task": "tabular_classification", "featurize": {"backbones": []}, "train": {"feature_heads": []}}
+
+
+def tabular_params(ingest_section: dict, **sections):
+    return make_params(**TABULAR, ingest=ingest_section, **sections)
+
+
+@pytest.fixture(scope="module")
+def cancer(tmp_path_factory):
+    """breast_cancer with 20% of its cells masked, ingested and validated."""
+    folder = tmp_path_factory.mktemp("cancer")
+    params = tabular_params({"source": "breast_cancer", "missing_fraction": 0.2})
+    ingest(params, folder / "ingested", folder / "rejected.csv")
+    validate(params, folder / "ingested", folder / "validation.json", folder / "docs")
+    return folder, params
+
+
+def test_mask_cells_masks_the_asked_share_reproducibly():
+    x = np.arange(20_000, dtype=float).reshape(1000, 20)
+    masked = mask_cells(x, 0.25, seed=3)
+    assert abs(np.isnan(masked).mean() - 0.25) < 0.01
+    assert np.array_equal(np.isnan(masked), np.isnan(mask_cells(x, 0.25, seed=3)))
+    assert not np.array_equal(np.isnan(masked), np.isnan(mask_cells(x, 0.25, seed=4)))
+    assert np.array_equal(masked[~np.isnan(masked)], x[~np.isnan(masked)])  # unmasked cells untouched
+    assert not np.isnan(mask_cells(x, 0.0, seed=3)).any()
+
+
+def test_ingest_table_keeps_truth_of_masked_cells_and_stratifies(cancer):
+    folder, _ = cancer
+    dataset = read_dataset(folder / "ingested")
+    assert dataset.task == "tabular_classification" and dataset.images.shape == (569, 30)
+    assert dataset.meta["feature_names"][0] == "mean radius"
+    masked = np.isnan(dataset.images)
+    truth = np.load(folder / "ingested/truth.npy")
+    assert 0.18 < masked.mean() < 0.22 and not np.isnan(truth).any()
+    assert np.allclose(dataset.images[~masked], truth[~masked])
+    assert dataset.meta["masked_cells"] == int(masked.sum())
+    share = {s: dataset.labels[dataset.manifest["split"] == s].mean() for s in ("train", "val", "test")}
+    assert max(share.values()) - min(share.values()) < 0.02  # same class mix in every split
+    x_test = dataset.split("test")[0]
+    assert np.allclose(np.asarray(dataset.truth("test"))[~np.isnan(x_test)], x_test[~np.isnan(x_test)])
+
+
+def test_csv_source_reads_features_and_rejects_rows_without_label(tmp_path):
+    rows = ["a,b,kind"] + [f"{i},{i % 7 * 0.5},{'x' if i % 2 else 'y'}" for i in range(60)] + ["3,4,"]
+    (tmp_path / "t.csv").write_text("\n".join(rows) + "\n")
+    params = tabular_params({"source": "csv", "path": str(tmp_path / "t.csv"), "label_column": "kind",
+                             "max_rejected_fraction": 0.1}, validate={"min_per_class": 2})
+    meta = ingest(params, tmp_path / "out", tmp_path / "rejected.csv")
+    assert meta["class_names"] == ["x", "y"] and meta["feature_names"] == ["a", "b"] and meta["count"] == 60
+    assert "t.csv:62,empty label column 'kind'" in (tmp_path / "rejected.csv").read_text()
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("a,b,label\n1,2,0\n", "no label column 'kind'"),
+    ("a,b,kind\n1,2,0\n1,oops,1\n", "column 'b' must be numeric; row 3 holds 'oops'"),
+])
+def test_csv_source_errors_name_the_file_and_the_problem(tmp_path, text, expected):
+    (tmp_path / "bad.csv").write_text(text)
+    params = tabular_params({"source": "csv", "path": str(tmp_path / "bad.csv"), "label_column": "kind"})
+    with pytest.raises(DataError) as info:
+        ingest(params, tmp_path / "out", tmp_path / "rejected.csv")
+    assert expected in str(info.value) and "bad.csv" in str(info.value)
+    assert not (tmp_path / "out").exists()
+
+
+def test_params_refuse_a_source_or_backbone_that_does_not_fit_the_task():
+    with pytest.raises(ParamsError, match="ingest.source 'digits' does not fit task 'tabular_classification'"):
+        tabular_params({"source": "digits"})
+    with pytest.raises(ParamsError, match="ingest.source 'wine' does not fit task 'image_classification'"):
+        make_params(ingest={"source": "wine"})
+    with pytest.raises(ParamsError, match="featurize.backbones and train.feature_heads are for images"):
+        make_params(task="tabular_classification", ingest={"source": "wine"})
+
+
+def test_table_suite_passes_clean_data_and_names_the_bad_column(cancer, tmp_path):
+    folder, params = cancer
+    report = json.loads((folder / "validation.json").read_text())
+    assert report["success"] and report["expectations"]["rows.column_values_to_not_be_null.mean radius"]["success"]
+    broken = tmp_path / "ingested"
+    import shutil
+
+    shutil.copytree(folder / "ingested", broken)
+    features = np.load(broken / "features.npy")
+    features[:40, 3] = 1e7  # a unit mix-up in "mean area" on 40 rows
+    features[:, 5] = np.where(np.arange(len(features)) % 2 == 0, np.nan, features[:, 5])  # half of a column empty
+    np.save(broken / "features.npy", features)
+    with pytest.raises(ValidationFailed) as info:
+        validate(params, broken, tmp_path / "validation.json", tmp_path / "docs")
+    message = str(info.value)
+    assert "rows.column_values_to_be_between.mean area" in message
+    assert "rows.column_values_to_not_be_null.mean compactness" in message
+    assert json.loads((tmp_path / "validation.json").read_text())["success"] is False
+
+
+def test_rbm_imputer_fills_better_than_the_column_mean(cancer):
+    """On breast_cancer's correlated features the RBM's fills beat mean imputation on the masked val cells."""
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import MinMaxScaler
+
+    from archlab.architectures.rbm_imputer import RbmImputer
+    from archlab.evaluation.imputation import imputation_scores
+
+    folder, _ = cancer
+    dataset = read_dataset(folder / "ingested")
+    x_train, x_val = dataset.split("train")[0], dataset.split("val")[0]
+    imputer = make_pipeline(MinMaxScaler(clip=True), RbmImputer(n_components=32, n_iter=30, random_state=0))
+    imputer.fit(x_train)
+    filled = imputer.transform(x_train)  # (val values outside the train range are clipped by the scaler)
+    assert not np.isnan(filled).any()
+    seen = ~np.isnan(x_train)
+    assert np.allclose(imputer[0].inverse_transform(filled)[seen], x_train[seen], rtol=1e-4, atol=1e-4)
+    observed = ~np.isnan(x_val)
+    imputer.steps.append(("classifier", None))  # imputation_scores looks for the steps up to the imputer
+    scores = imputation_scores(imputer, x_val, dataset.truth("val"), x_train)
+    assert scores["imputed_cells"] == int((~observed).sum())
+    assert scores["imputation_rmse"] < 0.95 * scores["mean_imputation_rmse"]
+
+
+def test_standardize_layer_fills_missing_cells_and_survives_save_and_reload(tmp_path):
+    import keras
+
+    from archlab import modelio
+    from archlab.architectures.tabular import standardize_front
+    from archlab.architectures.zoo.transformer import TransformerParams, build_tabular
+
+    x = np.array([[1.0, 10.0], [3.0, np.nan], [5.0, 30.0]], dtype=np.float32)
+    front = standardize_front(x)
+    inputs = keras.Input(shape=(2,))
+    z = np.asarray(keras.Model(inputs, front(inputs)).predict(x, verbose=0))
+    assert np.allclose(z[:, 0], [-1.2247, 0.0, 1.2247], atol=1e-3) and z[1, 1] == 0.0
+    model = build_tabular((2,), 3, TransformerParams(embed_dim=8, num_heads=2, num_layers=1, mlp_dim=8),
+                          front=standardize_front(x))
+    before = model.predict(x, verbose=0)
+    model.save(tmp_path / "model.keras")
+    after = modelio.load(tmp_path / "model.keras").predict(x, verbose=0)
+    assert before.shape == (3, 3) and np.isfinite(before).all() and np.allclose(before, after, atol=1e-6)
+
+
+@pytest.mark.parametrize("name", ["shallow_mlp", "deep_mlp", "transformer"])
+def test_tabular_networks_learn(cancer, tmp_path, name):
+    """Two epochs on the masked table: the training loss falls and val accuracy beats the majority class."""
+    from archlab.architectures.registry import get
+    from archlab.training.data import load_training_data
+    from archlab.training.fit import FitContext
+
+    folder, params = cancer
+    data = load_training_data(folder / "ingested")
+    arch = get(name)
+    block = {"epochs": 3, "patience": 3, "learning_rate": 0.003, "checkpoint_every_s": 0}
+    if name == "deep_mlp":
+        block["hidden_units"] = [32, 16, 8]
+    if name == "transformer":
+        block |= {"embed_dim": 8, "num_heads": 2, "num_layers": 1, "mlp_dim": 16}
+    trained = arch.fit_for("tabular_classification")(data, arch.params(**block), FitContext(seed=0,
+                                                                                             checkpoint_dir=tmp_path))
+    losses = [row["loss"] for row in trained.history]
+    assert losses[-1] < losses[0]
+    majority = max(np.mean(data.y_val), 1 - np.mean(data.y_val))
+    assert trained.history[-1]["val_accuracy"] > majority
+
+
+def test_an_architecture_without_a_tabular_builder_writes_a_skip_record(cancer, tmp_path, monkeypatch):
+    from archlab.training.run import train
+
+    folder, params = cancer
+    monkeypatch.chdir(tmp_path)  # the default store, sqlite:///mlflow.db, would be created here by a run
+    metrics = train(params, "cnn", data_dir=folder / "ingested", validation_report=folder / "validation.json",
+                    model_dir=tmp_path / "models/cnn", metrics_path=tmp_path / "cnn.json",
+                    plots_path=tmp_path / "cnn.csv", checkpoint_root=tmp_path / "ckpt")
+    assert metrics["skipped"] is True
+    info = json.loads((tmp_path / "models/cnn/info.json").read_text())
+    assert info["skipped"] and "cnn is built for image_classification" in info["reason"]
+    assert "tabular_classification" in info["reason"]
+    assert sorted(p.name for p in (tmp_path / "models/cnn").iterdir()) == ["info.json"]  # no model file
+    assert not (tmp_path / "mlruns").exists() and not (tmp_path / "mlflow.db").exists()
+    assert json.loads((tmp_path / "cnn.json").read_text())["skipped"] is True

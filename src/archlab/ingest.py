@@ -104,12 +104,16 @@ def ingest(params: Params, out_dir: str | Path, rejected_csv: str | Path) -> dic
     Returns:
         The dataset's meta (also written to meta.json).
     """
-    from archlab.tasks import TABULAR
+    from archlab.tasks import FORECASTING, TABULAR
 
     if params.task == TABULAR:
         from archlab.ingest_table import ingest_table
 
         return ingest_table(params, out_dir, rejected_csv)
+    if params.task == FORECASTING:
+        from archlab.ingest_series import ingest_series
+
+        return ingest_series(params, out_dir, rejected_csv)
     out_dir, rejected_csv = Path(out_dir), Path(rejected_csv)
     source = open_source(params.ingest)
     tmp = store.temp_folder(out_dir)

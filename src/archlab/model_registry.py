@@ -74,8 +74,12 @@ def delete_alias(name: str, alias: str) -> None:
         pass
 
 
-def score_version(name: str, version: str, images: np.ndarray, labels: np.ndarray, metric: str) -> float:
-    """Load a registered version through the registry (as serving would) and score it on the given images.
+def score_version(name: str, version: str, images: np.ndarray, labels: np.ndarray, metric: str,
+                  mase_scale: float = 1.0) -> float:
+    """Load a registered version through the registry (as serving would) and score it on the given samples.
+
+    Classifiers are scored on `labels` by accuracy or macro-F1; forecasters (metric rmse, mae or mase) on the
+    target windows `labels` (N, horizon).
 
     Raises:
         ArchlabError: the version cannot be loaded or cannot predict.
@@ -85,9 +89,17 @@ def score_version(name: str, version: str, images: np.ndarray, labels: np.ndarra
 
     uri = f"models:/{name}/{version}"
     try:
-        predicted = mlflow.pyfunc.load_model(uri).predict(images.astype(np.float32))["label"].to_numpy()
+        output = mlflow.pyfunc.load_model(uri).predict(images.astype(np.float32))
+        predicted = output.to_numpy(dtype=np.float64) if metric in ("rmse", "mae", "mase") else \
+            output["label"].to_numpy()
     except Exception as exc:  # noqa: BLE001 - any load or predict failure disqualifies the version
         raise ArchlabError(f"{uri} failed to load or predict: {type(exc).__name__}: {exc}") from None
+    if metric in ("rmse", "mae", "mase"):
+        from archlab.evaluation.forecast import forecast_errors
+
+        if predicted.shape != labels.shape:
+            raise ArchlabError(f"{uri} forecasts shape {predicted.shape}, expected {labels.shape}")
+        return float(forecast_errors(labels, predicted, mase_scale)[metric])
     if metric == "macro_f1":
         return float(f1_score(labels, predicted, average="macro"))
     return float(accuracy_score(labels, predicted))

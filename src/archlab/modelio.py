@@ -16,8 +16,11 @@ import numpy as np
 from archlab.errors import ArchlabError
 
 MODEL_KERAS, MODEL_SKOPS, INFO = "model.keras", "model.skops", "info.json"
-TRUSTED_SKOPS_TYPES = ["archlab.architectures.common.flatten_unit", "archlab.architectures.rbm_imputer.RbmImputer",
-                       "numpy.dtype"]  # SimpleImputer keeps the dtype it was fitted on
+TRUSTED_SKOPS_TYPES = [
+    "archlab.architectures.common.flatten_unit", "archlab.architectures.forecasting.flatten_window",
+    "archlab.architectures.rbm_imputer.RbmImputer", "archlab.architectures.zoo.seasonal_naive.SeasonalNaive",
+    "numpy.dtype",  # SimpleImputer keeps the dtype it was fitted on
+]
 PICKLE_SUFFIXES = {".pkl", ".pickle", ".joblib"}
 
 
@@ -91,6 +94,16 @@ def predict_proba(model: Any, images: np.ndarray, batch_size: int = 256) -> np.n
     images = np.asarray(images, dtype=np.float32)
     chunks = [np.asarray(model.predict_on_batch(images[i:i + batch_size])) for i in range(0, len(images), batch_size)]
     return np.concatenate(chunks) if chunks else np.empty((0, model.output_shape[-1]), dtype=np.float32)
+
+
+def predict_values(model: Any, windows: np.ndarray, batch_size: int = 256) -> np.ndarray:
+    """Forecasts (N, horizon) for (N, W, 1) windows, whatever the model kind."""
+    if not hasattr(model, "predict_on_batch"):
+        return np.asarray(model.predict(windows), dtype=np.float64)
+    windows = np.asarray(windows, dtype=np.float32)
+    chunks = [np.asarray(model.predict_on_batch(windows[i:i + batch_size]))
+              for i in range(0, len(windows), batch_size)]
+    return np.concatenate(chunks).astype(np.float64)
 
 
 def write_info(folder: Path, info: dict) -> None:

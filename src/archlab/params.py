@@ -47,9 +47,14 @@ class SplitParams(Strict):
 
 
 class IngestParams(Strict):
-    source: Literal["digits", "image_dir", "npz", "keras", "breast_cancer", "wine", "csv"] = "digits"
+    source: Literal["digits", "image_dir", "npz", "keras", "breast_cancer", "wine", "csv", "co2", "sunspots"] = "digits"
     path: str = "data/raw"
     label_column: str = Field("label", min_length=1, description="source csv: the column holding the class")
+    date_column: str = Field("date", min_length=1, description="forecasting csv: the column of dates")
+    value_column: str = Field("value", min_length=1, description="forecasting csv: the column of values")
+    window: int = Field(52, ge=2, le=10_000, description="forecasting: past values each prediction sees")
+    horizon: int = Field(4, ge=1, le=1_000, description="forecasting: future values each window predicts")
+    season: int = Field(52, ge=1, le=10_000, description="forecasting: steps per season (seasonal-naive, MASE)")
     missing_fraction: Annotated[float, Field(ge=0.0, lt=0.9)] = Field(
         0.0, description="tables: share of feature cells masked at random (seeded) before training, so imputation "
                          "can be measured against the true values")
@@ -119,8 +124,10 @@ class EvaluateParams(Strict):
 
 
 class RegisterParams(Strict):
-    metric: Literal["accuracy", "macro_f1"] = "accuracy"
-    min_delta: float = Field(0.0, ge=0.0, le=1.0, description="how much the challenger must beat the champion by")
+    metric: Literal["accuracy", "macro_f1", "rmse", "mae", "mase"] = Field(
+        "accuracy", description="classification: accuracy | macro_f1 (higher wins); forecasting: rmse | mae | mase "
+                                "(lower wins)")
+    min_delta: float = Field(0.0, ge=0.0, description="how much the challenger must beat the champion by")
 
 
 class DriftParams(Strict):
@@ -145,7 +152,7 @@ class RetrainParams(Strict):
 
 
 class Params(Strict):
-    task: Literal["image_classification", "tabular_classification"] = "image_classification"
+    task: Literal["image_classification", "tabular_classification", "forecasting"] = "image_classification"
     project: ProjectParams = ProjectParams()
     mlflow: MlflowParams = MlflowParams()
     ingest: IngestParams = IngestParams()
@@ -160,15 +167,21 @@ class Params(Strict):
 
     @model_validator(mode="after")
     def _source_fits_task(self) -> Params:
-        from archlab.tasks import IMAGE_SOURCES, TABLE_SOURCES, TABULAR
+        from archlab.tasks import FORECASTING, IMAGE, METRICS, SOURCES
 
-        allowed = TABLE_SOURCES if self.task == TABULAR else IMAGE_SOURCES
+        allowed = SOURCES[self.task]
         if self.ingest.source not in allowed:
             raise ValueError(f"ingest.source {self.ingest.source!r} does not fit task {self.task!r}; "
                              f"allowed: {list(allowed)}")
-        if self.task == TABULAR and (self.featurize.backbones or self.train.feature_heads):
-            raise ValueError("featurize.backbones and train.feature_heads are for images; a tabular task needs "
+        if self.task != IMAGE and (self.featurize.backbones or self.train.feature_heads):
+            raise ValueError(f"featurize.backbones and train.feature_heads are for images; task {self.task} needs "
                              "featurize: {backbones: []} and train: {feature_heads: []}")
+        if self.register_.metric not in METRICS[self.task]:
+            raise ValueError(f"register.metric {self.register_.metric!r} does not fit task {self.task!r}; "
+                             f"allowed: {list(METRICS[self.task])}")
+        if self.task == FORECASTING and self.ingest.season > self.ingest.window:
+            raise ValueError(f"ingest.season ({self.ingest.season}) must not exceed ingest.window "
+                             f"({self.ingest.window}): the seasonal-naive forecast reads last season from the window")
         return self
 
     @property

@@ -31,17 +31,25 @@ class Decision:
         return asdict(self)
 
 
-def beats(challenger: float, champion: float, min_delta: float) -> bool:
+def improvement(challenger: float, champion: float, metric: str) -> float:
+    """How much better the challenger is: positive when better (higher accuracy, lower forecast error)."""
+    from archlab.tasks import LOWER_IS_BETTER
+
+    return champion - challenger if metric in LOWER_IS_BETTER else challenger - champion
+
+
+def beats(challenger: float, champion: float, min_delta: float, metric: str = "accuracy") -> bool:
     """Strictly better, and by at least min_delta: an equal score never replaces the champion."""
-    return challenger > champion and challenger - champion >= min_delta
+    gain = improvement(challenger, champion, metric)
+    return gain > 0 and gain >= min_delta
 
 
 def decide_and_apply(project: str, new_version, images: np.ndarray, labels: np.ndarray, *, metric: str,
-                     min_delta: float) -> Decision:
+                     min_delta: float, mase_scale: float = 1.0) -> Decision:
     """Score the challenger and the current champion on the same images, then move aliases per the rule."""
     challenger_arch = new_version.tags.get("archlab.architecture", "?")
     try:
-        challenger_score = reg.score_version(project, new_version.version, images, labels, metric)
+        challenger_score = reg.score_version(project, new_version.version, images, labels, metric, mase_scale)
     except ArchlabError as exc:
         raise ArchlabError(f"challenger {challenger_arch} (version {new_version.version}) is unusable, no alias "
                            f"moved: {exc}") from None
@@ -56,7 +64,7 @@ def decide_and_apply(project: str, new_version, images: np.ndarray, labels: np.n
         return Decision("kept", "the challenger is already the champion", champion_version=str(current.version),
                         champion_architecture=champion_arch, champion_score=challenger_score, **base)
     try:
-        champion_score = reg.score_version(project, current.version, images, labels, metric)
+        champion_score = reg.score_version(project, current.version, images, labels, metric, mase_scale)
     except ArchlabError as exc:
         log.error("the current champion cannot be used: %s", exc)
         return _promote(project, new_version, current, Decision(
@@ -64,13 +72,14 @@ def decide_and_apply(project: str, new_version, images: np.ndarray, labels: np.n
             champion_version=str(current.version), champion_architecture=champion_arch, champion_score=None, **base))
     common = {"champion_version": str(current.version), "champion_architecture": champion_arch,
               "champion_score": champion_score, **base}
-    if beats(challenger_score, champion_score, min_delta):
+    gain = improvement(challenger_score, champion_score, metric)
+    if beats(challenger_score, champion_score, min_delta, metric):
         reason = (f"{metric} {challenger_score:.4f} beats the champion's {champion_score:.4f} on today's test split "
-                  f"by {challenger_score - champion_score:+.4f} (min_delta {min_delta})")
+                  f"by {gain:+.4f} (min_delta {min_delta})")
         return _promote(project, new_version, current, Decision("promoted", reason, **common))
     reg.set_alias(project, reg.CHALLENGER, new_version.version)
     reason = (f"{metric} {challenger_score:.4f} does not beat the champion's {champion_score:.4f} by more than "
-              f"min_delta {min_delta} (difference {challenger_score - champion_score:+.4f}); kept the champion")
+              f"min_delta {min_delta} (improvement {gain:+.4f}); kept the champion")
     return Decision("kept", reason, **common)
 
 

@@ -18,9 +18,13 @@ log = logging.getLogger(__name__)
 REGISTRY_LOCK = ".archlab/registry.lock"
 
 
+SCORES = ("accuracy", "macro_f1", "rmse", "mae", "mase")  # tagged on a version as test_<name> where evaluated
+
+
 def _version_tags(info: dict, run_tags: dict, evaluation: dict) -> dict[str, str]:
     return {"archlab.architecture": info["architecture"], "archlab.family": info["family"],
-            "test_accuracy": f"{evaluation['accuracy']:.4f}", "test_macro_f1": f"{evaluation['macro_f1']:.4f}",
+            **{f"test_{k}": f"{evaluation[k]:.4f}" for k in SCORES if k in evaluation},
+            "archlab.task": info.get("task", "image_classification"),
             "data_hash": info["data_hash"], "git_commit": run_tags.get("archlab.git_commit", "unknown"),
             "archlab.pipeline_run_id": run_tags.get("archlab.pipeline_run_id", "")}
 
@@ -34,14 +38,15 @@ def _register_and_decide(params: Params, infos: dict, run_tags: dict, evaluation
         version = reg.register_version(
             f"{project}-{name}", info["model_uri"], info["run_id"], tags=tags,
             description=f"{name} ({info['family']}) trained by archlab on {meta['source']} "
-                        f"(data {info['data_hash']}); test accuracy {evaluation[name]['accuracy']:.4f}")
+                        f"(data {info['data_hash']}); test {metric} {evaluation[name][metric]:.4f}")
         log.info("registered %s-%s version %s", project, name, version.version)
     best = min(infos, key=lambda n: rank_key(evaluation[n], metric))
     info = infos[best]
     candidate = reg.register_version(
         project, info["model_uri"], info["run_id"], tags=_version_tags(info, run_tags[best], evaluation[best]),
         description=f"best of one archlab pipeline run: {best}, test {metric} {evaluation[best][metric]:.4f}")
-    return decide_and_apply(project, candidate, x_test, y_test, metric=metric, min_delta=params.register_.min_delta)
+    return decide_and_apply(project, candidate, x_test, y_test, metric=metric, min_delta=params.register_.min_delta,
+                            mase_scale=meta.get("mase_scale", 1.0))
 
 
 def register(params: Params, *, data_dir: Path, models_dir: Path, evaluation_path: Path, decision_path: Path) -> dict:

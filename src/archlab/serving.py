@@ -11,20 +11,30 @@ import pandas as pd
 
 
 class ArchlabClassifier(mlflow.pyfunc.PythonModel):
-    """Input: images (N, H, W, C), pixel values 0..255. Output: label, class_name and one probability per class."""
+    """Classifiers: input images (N, H, W, C) 0..255 or table rows (N, F); output label, class_name and one
+    probability per class. Forecasters (info task "forecasting"): input windows (N, W, 1), output `t+1..t+H`."""
 
     def load_context(self, context):
         from archlab import modelio
 
         self.model = modelio.load(context.artifacts["model"])
         with open(context.artifacts["info"]) as fh:
-            self.class_names = json.load(fh)["class_names"]
+            info = json.load(fh)
+        self.class_names = info["class_names"]
+        self.forecaster = info.get("task") == "forecasting"
 
     def predict(self, context, model_input, params=None):
         from archlab import modelio
 
-        images = np.asarray(model_input.to_numpy() if isinstance(model_input, pd.DataFrame) else model_input)
-        return predictions_frame(modelio.predict_proba(self.model, images), self.class_names)
+        samples = np.asarray(model_input.to_numpy() if isinstance(model_input, pd.DataFrame) else model_input)
+        if self.forecaster:
+            return forecasts_frame(modelio.predict_values(self.model, samples))
+        return predictions_frame(modelio.predict_proba(self.model, samples), self.class_names)
+
+
+def forecasts_frame(forecasts: np.ndarray) -> pd.DataFrame:
+    """One row per window: the forecast of each future step, columns `t+1` .. `t+H`."""
+    return pd.DataFrame({f"t+{h + 1}": forecasts[:, h].astype(np.float64) for h in range(forecasts.shape[1])})
 
 
 def predictions_frame(proba: np.ndarray, class_names: list[str]) -> pd.DataFrame:

@@ -9,17 +9,22 @@ from __future__ import annotations
 
 IMAGE = "image_classification"
 TABULAR = "tabular_classification"
-TASKS = (IMAGE, TABULAR)
+FORECASTING = "forecasting"
+TASKS = (IMAGE, TABULAR, FORECASTING)
+CLASSIFICATION = (IMAGE, TABULAR)
 
-INPUTS = {IMAGE: "images (N, H, W, C)", TABULAR: "feature vectors (N, F) of a table"}
-IMAGE_SOURCES = ("digits", "image_dir", "npz", "keras")
-TABLE_SOURCES = ("breast_cancer", "wine", "csv")
+INPUTS = {IMAGE: "images (N, H, W, C)", TABULAR: "feature vectors (N, F) of a table",
+          FORECASTING: "windows (N, W, 1) of a time series with horizon-long targets"}
+SOURCES = {IMAGE: ("digits", "image_dir", "npz", "keras"), TABULAR: ("breast_cancer", "wine", "csv"),
+           FORECASTING: ("co2", "sunspots", "csv")}
+METRICS = {IMAGE: ("accuracy", "macro_f1"), TABULAR: ("accuracy", "macro_f1"), FORECASTING: ("rmse", "mae", "mase")}
+LOWER_IS_BETTER = {"rmse", "mae", "mase"}
 
 
 def skip_reason(architecture, task: str) -> str | None:
     """Why `architecture` cannot train on `task`, or None when it can."""
     if task in architecture.supported_tasks:
         return None
-    supported = ", ".join(architecture.supported_tasks)
+    supported = ", ".join(architecture.supported_tasks) or "no task"
     return (f"{architecture.name} is built for {supported}; task {task} gives {INPUTS[task]}, "
             f"which it has no builder for")

@@ -389,17 +389,20 @@ def log_dataset(frame, *, source: str, name: str, digest: str, context: str) -> 
 
 
 @timed
-def log_pyfunc_model(model_path: Path, info_path: Path, example: np.ndarray) -> str:
+def log_pyfunc_model(model_path: Path, info_path: Path, example: np.ndarray, task: str = "image_classification") -> str:
     """Log a model file as an archlab pyfunc with signature and input example; returns the model URI."""
     import mlflow
 
     import archlab
-    from archlab.serving import predictions_frame
+    from archlab.serving import forecasts_frame, predictions_frame
 
     example = example.astype(np.float32)
     info = json.loads(info_path.read_text())
-    dummy = predictions_frame(np.full((len(example), len(info["class_names"])), 1.0 / len(info["class_names"])),
-                              info["class_names"])
+    if task == "forecasting":
+        dummy = forecasts_frame(np.zeros((len(example), info["horizon"])))
+    else:
+        dummy = predictions_frame(np.full((len(example), len(info["class_names"])), 1.0 / len(info["class_names"])),
+                                  info["class_names"])
     signature = mlflow.models.infer_signature(example, dummy)
     logged = mlflow.pyfunc.log_model(
         name="model", python_model=str(Path(archlab.__file__).parent / "pyfunc_entry.py"),

@@ -78,3 +78,41 @@ class FeatureTokens(layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "embed_dim": self.embed_dim}
+
+
+@keras.saving.register_keras_serializable(package="archlab")
+class RelativeToLast(layers.Layer):
+    """A series window relative to its last value, in units of `scale`: (N, W, 1) -> (N, W, 1).
+
+    Networks then learn the shape of what comes next, not the level: a trending series (co2) keeps rising past any
+    level seen in training, and a z-score with the training mean would push test windows out of range.
+    """
+
+    def __init__(self, scale: float, **kwargs):
+        super().__init__(**kwargs)
+        self.scale = float(scale)
+
+    def call(self, x):
+        return (x - x[:, -1:, :]) / self.scale
+
+    def get_config(self):
+        return {**super().get_config(), "scale": self.scale}
+
+
+@keras.saving.register_keras_serializable(package="archlab")
+class FromLast(layers.Layer):
+    """The inverse of `RelativeToLast` for the forecast: [(N, H) relative forecast, (N, W, 1) window] -> (N, H)."""
+
+    def __init__(self, scale: float, **kwargs):
+        super().__init__(**kwargs)
+        self.scale = float(scale)
+
+    def call(self, inputs):
+        relative, window = inputs
+        return relative * self.scale + window[:, -1, :]
+
+    def compute_output_shape(self, input_shapes):
+        return input_shapes[0]
+
+    def get_config(self):
+        return {**super().get_config(), "scale": self.scale}

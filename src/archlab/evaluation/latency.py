@@ -10,7 +10,7 @@ from archlab import modelio
 
 
 def measure(model, images: np.ndarray, *, single_calls: int = 50, batch_size: int = 256, repeats: int = 3,
-            warmup: int = 3) -> dict[str, float]:
+            warmup: int = 3, predict=modelio.predict_proba) -> dict[str, float]:
     """Median milliseconds per sample at batch size 1, and samples per second at `batch_size`.
 
     Args:
@@ -19,20 +19,21 @@ def measure(model, images: np.ndarray, *, single_calls: int = 50, batch_size: in
         single_calls: how many single-image predictions the batch-1 median is taken over.
         repeats: how many full-batch predictions the throughput median is taken over.
         warmup: untimed calls first (graph tracing, caches).
+        predict: how the model is called (`modelio.predict_values` for forecasters).
     """
     batch = images[np.arange(batch_size) % len(images)]
     for i in range(warmup):
-        modelio.predict_proba(model, images[i % len(images)][None])
-        modelio.predict_proba(model, batch)
+        predict(model, images[i % len(images)][None])
+        predict(model, batch)
     singles = []
     for i in range(single_calls):
         start = time.perf_counter()
-        modelio.predict_proba(model, images[i % len(images)][None])
+        predict(model, images[i % len(images)][None])
         singles.append(time.perf_counter() - start)
     batches = []
     for _ in range(repeats):
         start = time.perf_counter()
-        modelio.predict_proba(model, batch)
+        predict(model, batch)
         batches.append(time.perf_counter() - start)
     return {"latency_ms_batch1": float(np.median(singles) * 1000.0),
             "throughput_batch256": float(batch_size / np.median(batches))}

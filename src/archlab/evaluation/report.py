@@ -10,9 +10,12 @@ COLUMNS = ["rank", "architecture", "test accuracy [95% CI]", "macro-F1", "log-lo
 
 
 def rank_key(result: dict, metric: str = "accuracy") -> tuple[float, float]:
-    """The one ranking rule (leaderboard order, evaluate's best, register's challenger): higher `metric`, then
-    lower latency at batch size 1. Sort ascending by it, or take the `min`."""
-    return -result[metric], result["latency_ms_batch1"]
+    """The one ranking rule (leaderboard order, evaluate's best, register's challenger): better `metric` (higher
+    accuracy or F1, lower forecast error), then lower latency at batch size 1. Sort ascending by it, or take the
+    `min`."""
+    from archlab.tasks import LOWER_IS_BETTER
+
+    return (result[metric] if metric in LOWER_IS_BETTER else -result[metric]), result["latency_ms_batch1"]
 
 
 def _verdict(row: dict, best: str, alpha: float) -> str:

@@ -16,7 +16,7 @@ from archlab.evaluation import latency, report
 from archlab.evaluation.scoring import bootstrap_interval, classification_metrics, mcnemar_p_value
 from archlab.figures import captioned_grid, confusion_chart, image_grid, line_chart, scatter_chart
 from archlab.params import Params
-from archlab.tasks import IMAGE, TABULAR
+from archlab.tasks import FORECASTING, IMAGE, TABULAR
 
 log = logging.getLogger(__name__)
 SCALARS = ("accuracy", "accuracy_ci_low", "accuracy_ci_high", "macro_f1", "log_loss", "p_value_vs_best",
@@ -146,8 +146,12 @@ def _write_plots(plots_dir: Path, results: dict, probas: dict, y_test: np.ndarra
                   for n, r in results.items()]).to_csv(plots_dir / "accuracy_latency.csv", index=False)
 
 
+TEST_KEYS = {"accuracy", "accuracy_ci_low", "accuracy_ci_high", "macro_f1", "log_loss", "p_value_vs_best", "rmse",
+             "mae", "mase"}  # logged as test_<key>
+
+
 def _log_to_mlflow(params: Params, results: dict, figures: dict, report_files: list[Path], best: str,
-                   skipped: dict[str, str]) -> None:
+                   skipped: dict[str, str], scalars: tuple[str, ...] = SCALARS, headline: str = "accuracy") -> None:
     """Test metrics and figures onto each architecture's training run; the leaderboard onto a summary run."""
     from mlflow import MlflowClient
     from mlflow.entities import Metric
@@ -156,12 +160,11 @@ def _log_to_mlflow(params: Params, results: dict, figures: dict, report_files: l
     client = MlflowClient()
     now = tracking.now_ms()
     for name, result in results.items():
-        metrics = {f"test_{k}" if k in ("accuracy", "accuracy_ci_low", "accuracy_ci_high", "macro_f1", "log_loss",
-                                        "p_value_vs_best") else k: float(result[k]) for k in SCALARS}
+        metrics = {f"test_{k}" if k in TEST_KEYS else k: float(result[k]) for k in scalars}
         metrics |= {f"test_{k}": float(v) for k, v in result.get("imputation", {}).items()}
         metrics |= {f"test_{k}": float(v) for k, v in result.get("denoising", {}).items()}
         client.log_batch(result["run_id"], metrics=[Metric(k, v, now, 0) for k, v in metrics.items()])
-        for path in figures[name].values():
+        for path in figures.get(name, {}).values():
             client.log_artifact(result["run_id"], str(path), artifact_path="evaluation")
     pipeline = {client.get_run(r["run_id"]).data.tags.get("archlab.pipeline_run_id") for r in results.values()}
     tags = {"archlab.stage": "evaluate", "archlab.best_architecture": best, "archlab.task": params.task}
@@ -172,11 +175,34 @@ def _log_to_mlflow(params: Params, results: dict, figures: dict, report_files: l
     with tracking.run(params, run_name="evaluation", tags=tags) as active:
         import mlflow
 
-        mlflow.log_metrics({f"{n}_test_accuracy": r["accuracy"] for n, r in results.items()})
+        mlflow.log_metrics({f"{n}_test_{headline}": r[headline] for n, r in results.items()})
         mlflow.log_param("best_architecture", best)
         for path in report_files + list(figures[""].values()):
             mlflow.log_artifact(str(path), artifact_path="report")
         log.info("evaluation summary logged as MLflow run %s", active.info.run_id)
+
+
+def _evaluate_forecasts(params: Params, dataset, scored: list[str], skipped: dict[str, str], *, models_dir: Path,
+                        paths: dict[str, Path]) -> dict[str, dict]:
+    """The forecasting branch of `evaluate` (see archlab.evaluation.forecast)."""
+    from archlab.evaluation import forecast
+    from archlab.ingest_series import SERIES
+
+    x_test, y_test, rows = test_split(dataset)
+    metric = params.register_.metric
+    results, predictions = {}, {}
+    for name in scored:
+        results[name], predictions[name] = forecast.score_forecaster(name, models_dir / name, x_test, y_test,
+                                                                     dataset.meta["mase_scale"], params)
+        log.info("%s: test RMSE %.4f, MAE %.4f, MASE %.3f", name, results[name]["rmse"], results[name]["mae"],
+                 results[name]["mase"])
+    best = min(results, key=lambda n: report.rank_key(results[n], metric))
+    figures = forecast.write_outputs(results=results, predictions=predictions, y_test=y_test, rows=rows,
+                                     meta=dataset.meta, metric=metric, skipped=skipped, paths=paths,
+                                     series=pd.read_csv(dataset.folder / SERIES))
+    _log_to_mlflow(params, results, {"": figures}, [paths["leaderboard"], paths["html"]], best, skipped,
+                   scalars=forecast.SCALARS, headline=metric)
+    return results
 
 
 def evaluate(params: Params, *, data_dir: Path, models_dir: Path, metrics_path: Path, plots_dir: Path,
@@ -190,6 +216,10 @@ def evaluate(params: Params, *, data_dir: Path, models_dir: Path, metrics_path: 
     if not scored:
         raise DataError(f"no architecture of train.architectures applies to task {params.task}: "
                         + "; ".join(skipped.values()))
+    if dataset.task == FORECASTING:
+        return _evaluate_forecasts(params, dataset, scored, skipped, models_dir=models_dir,
+                                   paths={"metrics": metrics_path, "plots": plots_dir, "leaderboard": leaderboard_path,
+                                          "html": html_path, "figures": figures_dir})
     results, probas = {}, {}
     for name in scored:
         results[name], probas[name] = score_model(name, models_dir / name, x_test, y_test, class_names, params)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +23,7 @@ class TrainingData:
     dataset_hash: str
     manifest: pd.DataFrame
     source: str
+    meta: dict = field(default_factory=dict)  # the dataset's meta.json (task, forecasting's season...)
 
     @property
     def input_shape(self) -> tuple[int, ...]:
@@ -40,11 +41,11 @@ def load_training_data(folder: str | Path) -> TrainingData:
     x_val, y_val, _ = dataset.split("val")
     return TrainingData(x_train=x_train, y_train=y_train, x_val=x_val, y_val=y_val,
                         class_names=list(dataset.meta["class_names"]), dataset_hash=dataset.meta["dataset_hash"],
-                        manifest=dataset.manifest, source=str(Path(folder)))
+                        manifest=dataset.manifest, source=str(Path(folder)), meta=dataset.meta)
 
 
 def subset(data: TrainingData, n_train: int, n_val: int) -> TrainingData:
     """A smaller copy (first rows of each split), for tests and quick looks."""
     return TrainingData(x_train=data.x_train[:n_train], y_train=data.y_train[:n_train], x_val=data.x_val[:n_val],
                         y_val=data.y_val[:n_val], class_names=data.class_names, dataset_hash=data.dataset_hash,
-                        manifest=data.manifest, source=data.source)
+                        manifest=data.manifest, source=data.source, meta=data.meta)

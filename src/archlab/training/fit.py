@@ -40,6 +40,7 @@ class FitContext:
     on_epoch: Callable[[str, int, dict[str, float]], None] = lambda phase, epoch, metrics: None
     artifact_dir: Path | None = None
     features_dir: Path | None = None  # a featurize stage's output, for heads trained on cached embeddings
+    season: int | None = None  # forecasting: steps per season of the series (ingest.season)
 
 
 @dataclass

@@ -12,7 +12,7 @@ import numpy as np
 
 from archlab.training.fit import Trained
 
-PLOT_COLUMNS = ["epoch", "phase", "loss", "accuracy", "val_loss", "val_accuracy"]
+PLOT_COLUMNS = ["epoch", "phase", "loss", "accuracy", "val_loss", "val_accuracy", "val_mae"]
 
 
 def parameter_count(model: Any, kind: str) -> int:
@@ -26,11 +26,16 @@ def parameter_count(model: Any, kind: str) -> int:
 
 
 def summary_metrics(trained: Trained, train_seconds: float) -> dict[str, float]:
-    """metrics/train/<name>.json: best val accuracy and loss of the classifier phase, epochs, time, size."""
+    """metrics/train/<name>.json: best val accuracy (forecasters: val MAE) and loss of the final phase, epochs,
+    time, size."""
     main = [row for row in trained.history if "val_accuracy" in row]  # classifier phases (not pre-training)
-    best = max(main, key=lambda row: row["val_accuracy"])
+    if main:
+        best = {"best_val_accuracy": float(max(row["val_accuracy"] for row in main))}
+    else:  # a forecaster: regression metrics
+        main = trained.history
+        best = {"best_val_mae": float(min(row["val_mae"] for row in main))}
     return {
-        "best_val_accuracy": float(best["val_accuracy"]),
+        **best,
         "best_val_loss": float(min(row["val_loss"] for row in main)),
         "epochs_run": len(trained.history),
         "train_seconds": round(float(train_seconds), 3),

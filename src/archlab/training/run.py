@@ -19,7 +19,7 @@ from archlab.errors import ValidationFailed
 from archlab.params import Params
 from archlab.training.data import TrainingData, load_training_data
 from archlab.training.fit import FitContext
-from archlab.tasks import IMAGE, skip_reason
+from archlab.tasks import FORECASTING, IMAGE, skip_reason
 from archlab.training.record import summary_metrics, write_epoch_plot, write_metrics, write_skipped
 
 log = logging.getLogger(__name__)
@@ -105,7 +105,7 @@ def train(params: Params, name: str, *, data_dir: Path, validation_report: Path,
                                      context="features")
             ctx = FitContext(seed=params.project.seed, checkpoint_dir=checkpoints,
                              on_epoch=tracking.EpochLogger(active.info.run_id), artifact_dir=tmp / "figures",
-                             features_dir=features_dir)
+                             features_dir=features_dir, season=data.meta.get("season"))
             started = time.perf_counter()
             trained = arch.fit_for(params.task)(data, arch_params, ctx)
             metrics = summary_metrics(trained, time.perf_counter() - started)
@@ -120,12 +120,14 @@ def train(params: Params, name: str, *, data_dir: Path, validation_report: Path,
                     "run_id": active.info.run_id, "data_hash": data.dataset_hash,
                     "train_seconds": metrics["train_seconds"], "param_count": metrics["param_count"],
                     "pipeline_run_id": tags_of_run(active), **device_info}
+            if params.task == FORECASTING:
+                info["horizon"] = int(data.y_train.shape[1])
             modelio.write_info(tmp, info)
             write_epoch_plot(tmp / "history.csv", trained.history)  # travels with the model (evaluate's input)
             tracking.log_metrics(metrics)
             tracking.log_artifacts(trained.figures, "figures")
             info["model_uri"] = tracking.log_pyfunc_model(model_path, tmp / modelio.INFO,
-                                                          complete_rows(data.x_val)[:2])
+                                                          complete_rows(data.x_val)[:2], task=params.task)
             modelio.write_info(tmp, info)
         store.publish(tmp, model_dir)
     except BaseException:
@@ -135,6 +137,8 @@ def train(params: Params, name: str, *, data_dir: Path, validation_report: Path,
     write_metrics(metrics_path, metrics)
     write_epoch_plot(plots_path, trained.history)
     shutil.rmtree(checkpoints, ignore_errors=True)
-    log.info("%s: best val accuracy %.4f after %d epochs in %.1f s (%d parameters)", name,
-             metrics["best_val_accuracy"], metrics["epochs_run"], metrics["train_seconds"], metrics["param_count"])
+    best = ("val accuracy", metrics["best_val_accuracy"]) if "best_val_accuracy" in metrics else \
+        ("val MAE", metrics["best_val_mae"])
+    log.info("%s: best %s %.4f after %d epochs in %.1f s (%d parameters)", name, *best, metrics["epochs_run"],
+             metrics["train_seconds"], metrics["param_count"])
     return metrics

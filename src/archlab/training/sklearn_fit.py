@@ -20,3 +20,14 @@ def fit_estimator(estimator, data: TrainingData) -> Trained:
         row[f"{prefix}loss"] = float(log_loss(y, proba, labels=labels))
         row[f"{prefix}accuracy"] = float((proba.argmax(axis=1) == y).mean())
     return Trained(model=estimator, kind="sklearn", history=[row])
+
+
+def fit_forecaster(estimator, data: TrainingData) -> Trained:
+    """Fit a scikit-learn forecaster on the train windows; one history row of MSE (`loss`) and MAE, train and val."""
+    estimator.fit(data.x_train, data.y_train)
+    row = {"epoch": 1, "phase": "train"}
+    for prefix, x, y in (("", data.x_train, data.y_train), ("val_", data.x_val, data.y_val)):
+        error = np.asarray(estimator.predict(x)) - y
+        row[f"{prefix}loss"] = float(np.mean(error ** 2))
+        row[f"{prefix}mae"] = float(np.mean(np.abs(error)))
+    return Trained(model=estimator, kind="sklearn", history=[row])

@@ -10,7 +10,7 @@ from pathlib import Path
 from archlab.data.store import read_dataset
 from archlab.errors import ValidationFailed
 from archlab.params import Params
-from archlab.tasks import TABULAR
+from archlab.tasks import FORECASTING, TABULAR
 from archlab.validation.suite import run_suite, summarise
 from archlab.validation.table_suite import run_table_suite
 
@@ -40,6 +40,14 @@ def validate(params: Params, dataset_dir: str | Path, report_path: str | Path, d
     if dataset.task == TABULAR:
         checks = run_table_suite(dataset.images, dataset.manifest, dataset.meta,
                                  max_null_fraction=params.validate_.max_null_fraction, **limits)
+    elif dataset.task == FORECASTING:
+        import pandas as pd
+
+        from archlab.ingest_series import SERIES
+        from archlab.validation.series_suite import run_series_suite
+
+        checks = run_series_suite(pd.read_csv(Path(dataset_dir) / SERIES), dataset.manifest,
+                                  min_windows=params.validate_.min_per_class, docs_dir=docs_dir)
     else:
         checks = run_suite(dataset.images, dataset.manifest, dataset.meta, **limits)
     summary = summarise(checks)

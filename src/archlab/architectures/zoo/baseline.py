@@ -6,7 +6,7 @@ from pydantic import Field
 
 from archlab.architectures.registry import Architecture, register
 from archlab.params import Strict
-from archlab.tasks import TABULAR
+from archlab.tasks import FORECASTING, TABULAR
 
 
 class BaselineParams(Strict):
@@ -36,6 +36,23 @@ def build_tabular(params: BaselineParams):
                          LogisticRegression(C=params.C, max_iter=params.max_iter))
 
 
+def build_forecaster(params: BaselineParams):
+    """Ridge regression from the flattened window to the horizon (L2 strength 1/C): the linear autoregression."""
+    from sklearn.linear_model import Ridge
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer
+
+    from archlab.architectures.forecasting import flatten_window
+
+    return make_pipeline(FunctionTransformer(flatten_window), Ridge(alpha=1.0 / params.C))
+
+
+def fit_forecaster(data, params: BaselineParams, ctx):
+    from archlab.training.sklearn_fit import fit_forecaster as fit_windows
+
+    return fit_windows(build_forecaster(params), data)
+
+
 def fit(data, params: BaselineParams, ctx):
     from archlab.training.sklearn_fit import fit_estimator
 
@@ -49,4 +66,4 @@ def fit_tabular(data, params: BaselineParams, ctx):
 
 
 register(Architecture(name="baseline", family="classical", params=BaselineParams, fit=fit,
-                      tasks={TABULAR: fit_tabular}))
+                      tasks={TABULAR: fit_tabular, FORECASTING: fit_forecaster}))

@@ -5,7 +5,9 @@ from __future__ import annotations
 from pydantic import Field
 
 from archlab.architectures.common import KerasFitParams
+from archlab.architectures.forecasting import forecasting_fit
 from archlab.architectures.registry import Architecture, register
+from archlab.tasks import FORECASTING
 from archlab.training.fit import classifier_fit
 
 
@@ -14,20 +16,24 @@ class RnnParams(KerasFitParams):
     dropout: float = Field(0.2, ge=0.0, lt=1.0)
 
 
-def build(input_shape: tuple[int, ...], n_classes: int, params: RnnParams):
+def build(input_shape: tuple[int, ...], n_classes: int, params: RnnParams, front=None, head=None):
     """(N, H, W, C) -> rows (N, H, W*C) -> stacked SimpleRNN -> (N, n_classes)."""
     import keras
     from keras import layers
 
     from archlab.architectures.rows import rows_as_sequence
 
-    inputs = keras.Input(shape=input_shape, name="pixels")
-    x = rows_as_sequence(inputs, input_shape)
+    inputs = keras.Input(shape=input_shape, name="pixels" if front is None else "window")
+    # images: one time step per row; series (forecasting): `front` rescales the (N, W, 1) window
+    x = rows_as_sequence(inputs, input_shape) if front is None else front(inputs)
     for i, units in enumerate(params.units):
         x = layers.SimpleRNN(units, return_sequences=i < len(params.units) - 1)(x)
     x = layers.Dropout(params.dropout)(x)
+    if head is not None:  # forecasting: `n_classes` is the horizon
+        return keras.Model(inputs, head(inputs)(x), name="rnn")
     outputs = layers.Dense(n_classes, activation="softmax", dtype="float32", name="probabilities")(x)
     return keras.Model(inputs, outputs, name="rnn")
 
 
-register(Architecture(name="rnn", family="recurrent", params=RnnParams, fit=classifier_fit(build)))
+register(Architecture(name="rnn", family="recurrent", params=RnnParams, fit=classifier_fit(build),
+                      tasks={FORECASTING: forecasting_fit(build)}))

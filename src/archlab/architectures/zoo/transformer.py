@@ -7,9 +7,10 @@ from typing import Literal
 from pydantic import Field
 
 from archlab.architectures.common import KerasFitParams
+from archlab.architectures.forecasting import forecasting_fit
 from archlab.architectures.registry import Architecture, register
 from archlab.architectures.tabular import tabular_fit
-from archlab.tasks import TABULAR
+from archlab.tasks import FORECASTING, TABULAR
 from archlab.training.fit import classifier_fit
 
 
@@ -90,5 +91,25 @@ def build_tabular(input_shape: tuple[int, ...], n_classes: int, params: Transfor
     return keras.Model(inputs, outputs, name="ft_transformer")
 
 
+def build_sequence(input_shape: tuple[int, ...], horizon: int, params: TransformerParams, front=None, head=None):
+    """Forecaster: (N, W, 1) window -> `front` -> one token per time step (Dense to D) + learned positions ->
+    encoder blocks -> mean over time -> `head` -> (N, horizon)."""
+    import keras
+    from keras import layers
+
+    from archlab.architectures.layers import PositionEmbedding
+
+    inputs = keras.Input(shape=input_shape, name="window")
+    x = front(inputs) if front is not None else inputs
+    x = layers.Dense(params.embed_dim, name="step_embed")(x)
+    x = PositionEmbedding(name="position_embedding")(x)
+    x = layers.Dropout(params.dropout)(x)
+    for _ in range(params.num_layers):
+        x = encoder_block(x, params.num_heads, params.embed_dim, params.mlp_dim, params.dropout)
+    x = layers.GlobalAveragePooling1D()(layers.LayerNormalization(epsilon=1e-6)(x))
+    outputs = head(inputs)(x) if head is not None else layers.Dense(horizon, dtype="float32")(x)
+    return keras.Model(inputs, outputs, name="sequence_transformer")
+
+
 register(Architecture(name="transformer", family="attention", params=TransformerParams, fit=classifier_fit(build),
-                      tasks={TABULAR: tabular_fit(build_tabular)}))
+                      tasks={TABULAR: tabular_fit(build_tabular), FORECASTING: forecasting_fit(build_sequence)}))

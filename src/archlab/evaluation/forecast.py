@@ -1,0 +1,102 @@
+"""The evaluate stage for forecasting: every forecaster on the same test windows (the last stretch of the series).
+
+Metrics per model: MAE, RMSE and MASE (MAE divided by the seasonal-naive forecast's MAE inside the training
+stretch: under 1 beats it), each over every step of the horizon, plus MAE per horizon step. Figures: the test
+stretch with each model's one-step-ahead forecasts, and MAE by horizon step.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from archlab import modelio
+from archlab.evaluation import latency, report
+from archlab.figures import line_chart
+from archlab.params import Params
+
+log = logging.getLogger(__name__)
+SCALARS = ("rmse", "mae", "mase", "param_count", "model_size_bytes", "train_seconds", "latency_ms_batch1",
+           "throughput_batch256")
+
+
+def forecast_errors(y_true: np.ndarray, predicted: np.ndarray, mase_scale: float) -> dict:
+    """MAE, RMSE, MASE over all (window, step) pairs, and MAE per horizon step."""
+    error = np.asarray(predicted, dtype=np.float64) - np.asarray(y_true, dtype=np.float64)
+    mae = float(np.mean(np.abs(error)))
+    return {"mae": mae, "rmse": float(np.sqrt(np.mean(error ** 2))), "mase": mae / mase_scale,
+            "mae_by_step": [float(v) for v in np.mean(np.abs(error), axis=0)]}
+
+
+def score_forecaster(name: str, folder: Path, x_test, y_test, mase_scale: float,
+                     params: Params) -> tuple[dict, np.ndarray]:
+    info = modelio.read_info(folder)
+    model = modelio.load(folder)
+    predicted = modelio.predict_values(model, x_test)
+    cost = latency.measure(model, x_test, single_calls=params.evaluate.latency_calls, predict=modelio.predict_values)
+    result = {"architecture": name, "family": info["family"], **forecast_errors(y_test, predicted, mase_scale),
+              "param_count": info["param_count"], "train_seconds": info["train_seconds"],
+              "model_size_bytes": modelio.model_file(folder).stat().st_size, "run_id": info["run_id"], **cost}
+    return result, predicted
+
+
+def markdown(results: dict, *, metric: str, meta: dict, n_test: int, skipped: dict[str, str]) -> str:
+    ranked = sorted(results.values(), key=lambda r: report.rank_key(r, metric))
+    naive = results.get("seasonal_naive")
+    lines = [f"# Leaderboard: {meta['source']} forecasting, {n_test} test windows", "", "Task: forecasting.", "",
+             f"Each window: {meta['window']} past values -> the next {meta['horizon']}; test windows are the last "
+             f"stretch of the series (targets after every train and val target). Errors over every step of the "
+             f"horizon; MASE = MAE / seasonal-naive MAE in the training stretch (season {meta['season']}), under 1 "
+             f"beats it. Ranked by {metric}.", "",
+             "| rank | architecture | RMSE | MAE | MASE | RMSE vs seasonal-naive | MAE by step | params | train s | "
+             "latency ms (b=1) |", "|" + "---|" * 10]
+    for i, r in enumerate(ranked, start=1):
+        versus = f"{r['rmse'] / naive['rmse']:.3f}x" if naive else "-"
+        steps = " / ".join(f"{v:.3f}" for v in r["mae_by_step"])
+        lines.append(f"| {i} | {r['architecture']} | {r['rmse']:.4f} | {r['mae']:.4f} | {r['mase']:.3f} | {versus} | "
+                     f"{steps} | {r['param_count']:,} | {r['train_seconds']:.1f} | {r['latency_ms_batch1']:.2f} |")
+    lines += report.extra_sections(results, skipped)
+    return "\n".join(lines) + "\n"
+
+
+def _figures(results: dict, predictions: dict, y_test, rows: pd.DataFrame, series: pd.DataFrame,
+             figures_dir: Path, horizon: int) -> dict[str, Path]:
+    dates = pd.to_datetime(rows["target_start"]).tolist()
+    history = series[series["split"] != "train"]
+    lines = {"actual": (pd.to_datetime(history["date"]).tolist(), history["value"].tolist())}
+    lines |= {name: (dates, predictions[name][:, 0].tolist()) for name in results}
+    return {
+        "forecasts": line_chart(lines, figures_dir / "forecast.png", xlabel="date", ylabel="value",
+                                title="Val + test stretch and each model's one-step-ahead forecast"),
+        "error by step": line_chart({n: (list(range(1, horizon + 1)), r["mae_by_step"]) for n, r in results.items()},
+                                    figures_dir / "mae_by_step.png", xlabel="steps ahead", ylabel="test MAE",
+                                    title="Forecast error by horizon step"),
+    }
+
+
+def write_outputs(*, results, predictions, y_test, rows, meta, metric, skipped, series, paths: dict) -> dict:
+    """metrics JSON, DVC plot data, leaderboard Markdown + HTML and figures; returns the figures."""
+    figures = _figures(results, predictions, y_test, rows, series, paths["figures"], meta["horizon"])
+    metrics = {n: {k: r[k] for k in SCALARS} | {"mae_by_step": r["mae_by_step"]} for n, r in results.items()}
+    paths["metrics"].parent.mkdir(parents=True, exist_ok=True)
+    paths["metrics"].write_text(json.dumps(metrics, indent=2) + "\n")
+    plots = paths["plots"]
+    (plots / "confusion").mkdir(parents=True, exist_ok=True)  # declared for classification; forecasts go here
+    for name in results:
+        pd.DataFrame({"actual": y_test[:, 0], "predicted": predictions[name][:, 0]}).to_csv(
+            plots / "confusion" / f"{name}.csv", index=False)
+    pd.DataFrame([{"architecture": n, "latency_ms_batch1": r["latency_ms_batch1"], "rmse": r["rmse"]}
+                  for n, r in results.items()]).to_csv(plots / "accuracy_latency.csv", index=False)
+    text = markdown(results, metric=metric, meta=meta, n_test=len(y_test), skipped=skipped)
+    report.write(paths["leaderboard"], text)
+    import html as escape
+
+    shown = "".join(f"<figure><img src='{escape.escape(str(p.relative_to(paths['html'].parent)))}'>"
+                    f"<figcaption>{escape.escape(k)}</figcaption></figure>" for k, p in figures.items())
+    report.write(paths["html"], f"<!doctype html><html><head><meta charset='utf-8'><title>archlab forecasting"
+                                f"</title></head><body><pre>{escape.escape(text)}</pre>{shown}</body></html>")
+    return figures

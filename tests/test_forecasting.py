@@ -1,0 +1,162 @@
+"""The forecasting task: series sources, windows, the chronological split (no future data in training), the
+series suite, the forecasters and their errors, and the lower-is-better promotion rule."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from archlab.data.series import chronological_split, seasonal_scale, windows
+from archlab.data.store import read_dataset
+from archlab.errors import DataError, ParamsError, ValidationFailed
+from archlab.evaluation.forecast import forecast_errors
+from archlab.ingest import ingest
+from archlab.params import SplitParams
+from archlab.validation.run import validate
+from tests.conftest import make_params
+
+FORECASTING = {"task": "forecasting", "featurize": {"backbones": []}, "train": {"feature_heads": []},
+               "register": {"metric": "rmse"}}
+
+
+def forecasting_params(ingest_section: dict, **sections):
+    return make_params(**FORECASTING, ingest=ingest_section, **sections)
+
+
+@pytest.fixture(scope="module")
+def co2(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("co2")
+    params = forecasting_params({"source": "co2", "window": 52, "horizon": 4, "season": 52},
+                                validate={"min_per_class": 20})
+    ingest(params, folder / "ingested", folder / "rejected.csv")
+    validate(params, folder / "ingested", folder / "validation.json", folder / "docs")
+    return folder, params
+
+
+def test_windows_pair_each_input_with_the_values_right_after_it():
+    values = np.arange(10.0)
+    x, y, target_start = windows(values, window=3, horizon=2)
+    assert x.shape == (6, 3) and y.shape == (6, 2)
+    assert x[0].tolist() == [0, 1, 2] and y[0].tolist() == [3, 4] and target_start[0] == 3
+    assert x[-1].tolist() == [5, 6, 7] and y[-1].tolist() == [8, 9]
+    with pytest.raises(DataError, match=r"ingest.window \(8\) \+ ingest.horizon \(4\) need at least 12"):
+        windows(values, window=8, horizon=4)
+
+
+@pytest.mark.parametrize(("n", "horizon"), [(100, 1), (100, 4), (257, 7), (40, 3)])
+def test_chronological_split_never_trains_on_the_future(n, horizon):
+    _, _, target_start = windows(np.arange(float(n)), window=5, horizon=horizon)
+    split = chronological_split(target_start, horizon, n, SplitParams(train=0.6, val=0.2, test=0.2))
+    end = target_start + horizon - 1
+    first = {s: target_start[split == s].min() for s in ("val", "test")}
+    assert end[split == "train"].max() < first["val"]  # every train target precedes every val target
+    assert end[split == "val"].max() < first["test"]
+    assert (split == "").sum() <= 2 * (horizon - 1)  # only windows straddling a cut are dropped
+    assert list(split[split != ""]) == sorted(split[split != ""], key=["train", "val", "test"].index)
+
+
+def test_ingest_co2_interpolates_gaps_and_splits_in_time(co2):
+    folder, _ = co2
+    dataset = read_dataset(folder / "ingested")
+    meta = dataset.meta
+    assert meta["task"] == "forecasting" and meta["n_values"] == 2284 and meta["interpolated"] == 59
+    assert dataset.images.shape == (meta["count"], 52, 1) and dataset.labels.shape == (meta["count"], 4)
+    assert not np.isnan(dataset.images).any()
+    rows = dataset.manifest
+    train_end = pd.to_datetime(rows.loc[rows["split"] == "train", "target_end"]).max()
+    assert train_end < pd.to_datetime(rows.loc[rows["split"] == "val", "target_start"]).min()
+    x_train, y_train, _ = dataset.split("train")
+    assert np.allclose(x_train[1:, -1, 0], y_train[:-1, 0])  # each window's target continues the series
+    series = pd.read_csv(folder / "ingested/series.csv")
+    assert meta["mase_scale"] == pytest.approx(seasonal_scale(series.loc[series["split"] == "train", "value"]
+                                                              .to_numpy(), 52))
+
+
+def test_csv_series_is_sorted_by_date_and_bad_rows_are_named(tmp_path):
+    dates = pd.date_range("2020-01-01", periods=80, freq="D")
+    frame = pd.DataFrame({"day": dates.strftime("%Y-%m-%d"), "sales": np.sin(np.arange(80)) + 5})
+    frame.iloc[::-1].to_csv(tmp_path / "s.csv", index=False)  # newest first
+    params = forecasting_params({"source": "csv", "path": str(tmp_path / "s.csv"), "date_column": "day",
+                                 "value_column": "sales", "window": 8, "horizon": 2, "season": 7})
+    meta = ingest(params, tmp_path / "out", tmp_path / "rejected.csv")
+    assert meta["first_date"] == "2020-01-01" and meta["n_values"] == 80
+    bad = frame.astype(object).copy()
+    bad.loc[5, "sales"] = "n/a?"
+    bad.to_csv(tmp_path / "s.csv", index=False)
+    with pytest.raises(DataError, match=r"s.csv: row 7 has 'n/a\?' in 'sales', not a number"):
+        ingest(params, tmp_path / "out2", tmp_path / "rejected.csv")
+    frame.rename(columns={"day": "when"}).to_csv(tmp_path / "s.csv", index=False)
+    with pytest.raises(DataError, match=r"missing column\(s\) \['day'\]"):
+        ingest(params, tmp_path / "out3", tmp_path / "rejected.csv")
+    assert not (tmp_path / "out2").exists() and not (tmp_path / "out3").exists()
+
+
+def test_params_check_the_forecasting_settings():
+    with pytest.raises(ParamsError, match="register.metric 'accuracy' does not fit task 'forecasting'"):
+        make_params(task="forecasting", ingest={"source": "co2"}, featurize={"backbones": []},
+                    train={"feature_heads": []})
+    with pytest.raises(ParamsError, match=r"ingest.season \(60\) must not exceed ingest.window \(52\)"):
+        forecasting_params({"source": "co2", "season": 60})
+
+
+def test_series_suite_passes_and_catches_a_window_out_of_time_order(co2, tmp_path):
+    import shutil
+
+    folder, params = co2
+    assert json.loads((folder / "validation.json").read_text())["success"] is True
+    broken = tmp_path / "ingested"
+    shutil.copytree(folder / "ingested", broken)
+    manifest = pd.read_csv(broken / "manifest.csv")
+    manifest.loc[manifest.index[-1], "split"] = "train"  # the very last window leaks into training
+    manifest.to_csv(broken / "manifest.csv", index=False)
+    with pytest.raises(ValidationFailed, match="windows.column_values_to_be_in_set.after_earlier_splits"):
+        validate(params, broken, tmp_path / "validation.json", tmp_path / "docs")
+
+
+def test_forecast_errors_and_mase():
+    truth = np.array([[1.0, 2.0], [3.0, 4.0]])
+    errors = forecast_errors(truth, truth + np.array([[1.0, -1.0], [3.0, 1.0]]), mase_scale=2.0)
+    assert errors["mae"] == pytest.approx(1.5) and errors["rmse"] == pytest.approx(np.sqrt(3.0))
+    assert errors["mase"] == pytest.approx(0.75) and errors["mae_by_step"] == pytest.approx([2.0, 1.0])
+
+
+def test_seasonal_naive_repeats_last_season():
+    from archlab.architectures.zoo.seasonal_naive import SeasonalNaive
+
+    window = np.arange(12.0).reshape(1, 12, 1)
+    assert SeasonalNaive(season=4, horizon=2).fit(window).predict(window).tolist() == [[8.0, 9.0]]
+
+
+def test_lower_error_beats_the_champion():
+    from archlab.promotion import beats
+
+    assert beats(0.4, 0.5, 0.0, "rmse") and not beats(0.5, 0.4, 0.0, "rmse") and not beats(0.5, 0.5, 0.0, "rmse")
+    assert not beats(0.45, 0.5, 0.1, "mase") and beats(0.9, 0.8, 0.0, "accuracy")
+
+
+@pytest.mark.parametrize("name", ["shallow_mlp", "rnn", "lstm", "transformer"])
+def test_forecasting_networks_learn_and_reload(co2, tmp_path, name):
+    """Three epochs on co2 windows: the loss falls, and the saved model forecasts the same after reloading."""
+    from archlab import modelio
+    from archlab.architectures.registry import get
+    from archlab.training.data import load_training_data, subset
+    from archlab.training.fit import FitContext
+
+    folder, _ = co2
+    data = subset(load_training_data(folder / "ingested"), 400, 100)
+    arch = get(name)
+    block = {"epochs": 3, "patience": 3, "checkpoint_every_s": 0}
+    block |= {"units": [8]} if name in ("rnn", "lstm") else {}
+    block |= {"embed_dim": 8, "num_heads": 2, "num_layers": 1, "mlp_dim": 8} if name == "transformer" else {}
+    trained = arch.fit_for("forecasting")(data, arch.params(**block), FitContext(seed=0, checkpoint_dir=tmp_path))
+    losses = [row["loss"] for row in trained.history]
+    assert losses[-1] < losses[0]
+    forecast = modelio.predict_values(trained.model, data.x_val)
+    assert forecast.shape == data.y_val.shape
+    assert np.abs(forecast - data.y_val).mean() < 5.0  # on co2's scale (~320 ppm), not off by the level
+    trained.model.save(tmp_path / "model.keras")
+    assert np.allclose(modelio.predict_values(modelio.load(tmp_path / "model.keras"), data.x_val), forecast,
+                       atol=1e-4)

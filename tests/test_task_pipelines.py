@@ -1,0 +1,84 @@
+"""Each task's example params file (params/<task>.yaml) through the real `dvc repro`, shrunk to tiny epochs."""
+
+from __future__ import annotations
+
+import json
+
+import mlflow
+import pytest
+import yaml
+
+from tests.conftest import ROOT
+from tests.dvcrepo import make_repo, run
+
+pytestmark = pytest.mark.slow
+
+
+def example_params(task: str, **train_overrides: dict) -> str:
+    """params/<task>.yaml with some train blocks replaced (the file itself must stay valid)."""
+    params = yaml.safe_load((ROOT / "params" / f"{task}.yaml").read_text())
+    params["train"].update(train_overrides)
+    params["evaluate"].update({"bootstrap_resamples": 200, "latency_calls": 5})
+    return yaml.safe_dump(params, sort_keys=False)
+
+
+@pytest.fixture(scope="module")
+def tabular_repo(tmp_path_factory):
+    text = example_params("tabular", architectures=["baseline", "shallow_mlp", "rbm", "cnn"],
+                          shallow_mlp={"hidden_units": 16, "epochs": 5, "patience": 5},
+                          rbm={"n_components": 32, "n_iter": 20, "C": 100.0})
+    repo = make_repo(tmp_path_factory.mktemp("tabular"), text)
+    run(["dvc", "repro"], repo)
+    return repo
+
+
+def test_tabular_example_runs_every_stage_and_registers_a_champion(tabular_repo):
+    meta = json.loads((tabular_repo / "data/ingested/meta.json").read_text())
+    assert meta["task"] == "tabular_classification" and meta["source"] == "breast_cancer"
+    assert json.loads((tabular_repo / "reports/validation.json").read_text())["success"] is True
+    evaluation = json.loads((tabular_repo / "metrics/evaluate.json").read_text())
+    assert sorted(evaluation) == ["baseline", "rbm", "shallow_mlp"]  # cnn skipped, not scored
+    assert all(result["accuracy"] > 0.85 for result in evaluation.values())
+    decision = json.loads((tabular_repo / "reports/register.json").read_text())
+    assert decision["decision"] == "promoted" and decision["challenger_architecture"] != "cnn"
+    assert run(["dvc", "status"], tabular_repo).stdout.strip().endswith("up to date.")
+
+
+def test_tabular_leaderboard_reports_imputation_and_the_skipped_architecture(tabular_repo):
+    imputation = json.loads((tabular_repo / "metrics/evaluate.json").read_text())["rbm"]["imputation"]
+    assert imputation["imputed_cells"] > 100
+    assert imputation["imputation_rmse"] < imputation["mean_imputation_rmse"]
+    leaderboard = (tabular_repo / "reports/leaderboard.md").read_text()
+    assert "## Imputation of the masked cells" in leaderboard and "Task: tabular_classification" in leaderboard
+    assert "- cnn: cnn is built for image_classification" in leaderboard
+    mlflow.set_tracking_uri(f"sqlite:///{tabular_repo}/mlflow.db")
+    runs = mlflow.search_runs(experiment_names=["archlab-tabular"], output_format="list")
+    assert sorted(r.info.run_name for r in runs) == ["baseline", "evaluation", "rbm", "shallow_mlp"]
+    assert {r.data.tags["archlab.task"] for r in runs} == {"tabular_classification"}
+    (summary,) = [r for r in runs if r.info.run_name == "evaluation"]
+    assert summary.data.tags["archlab.skipped_architectures"] == "cnn"
+    (rbm,) = [r for r in runs if r.info.run_name == "rbm"]
+    assert rbm.data.metrics["test_imputation_rmse"] == pytest.approx(imputation["imputation_rmse"])
+
+
+@pytest.fixture(scope="module")
+def forecasting_repo(tmp_path_factory):
+    text = example_params("forecasting", architectures=["seasonal_naive", "baseline", "lstm", "cnn"],
+                          lstm={"units": [8], "epochs": 3, "patience": 3})
+    repo = make_repo(tmp_path_factory.mktemp("forecasting"), text)
+    run(["dvc", "repro"], repo)
+    return repo
+
+
+def test_forecasting_example_ranks_by_rmse_against_seasonal_naive(forecasting_repo):
+    evaluation = json.loads((forecasting_repo / "metrics/evaluate.json").read_text())
+    assert sorted(evaluation) == ["baseline", "lstm", "seasonal_naive"]
+    assert evaluation["baseline"]["rmse"] < evaluation["seasonal_naive"]["rmse"]  # co2's trend defeats last year
+    assert len(evaluation["lstm"]["mae_by_step"]) == 4
+    leaderboard = (forecasting_repo / "reports/leaderboard.md").read_text()
+    assert "Ranked by rmse" in leaderboard and "| seasonal_naive |" in leaderboard and "- cnn: " in leaderboard
+    assert (forecasting_repo / "reports/figures/forecast.png").stat().st_size > 10_000
+    decision = json.loads((forecasting_repo / "reports/register.json").read_text())
+    best = min(evaluation, key=lambda n: evaluation[n]["rmse"])
+    assert decision["metric"] == "rmse" and decision["challenger_architecture"] == best
+    assert decision["challenger_score"] == pytest.approx(evaluation[best]["rmse"], rel=1e-4)  # via the registry

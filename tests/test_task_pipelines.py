@@ -82,3 +82,27 @@ def test_forecasting_example_ranks_by_rmse_against_seasonal_naive(forecasting_re
     best = min(evaluation, key=lambda n: evaluation[n]["rmse"])
     assert decision["metric"] == "rmse" and decision["challenger_architecture"] == best
     assert decision["challenger_score"] == pytest.approx(evaluation[best]["rmse"], rel=1e-4)  # via the registry
+
+
+def test_archlab_predict_answers_with_the_registered_forecaster_and_tabular_champion(forecasting_repo,
+                                                                                     tabular_repo):
+    import numpy as np
+    import pandas as pd
+
+    from archlab.data.store import read_dataset
+
+    windows = read_dataset(forecasting_repo / "data/ingested").split("test")[0][:2, :, 0]  # (N, W) is accepted
+    np.save(forecasting_repo / "windows.npy", windows)
+    out = run(["archlab", "predict", "windows.npy", "--json"], forecasting_repo).stdout
+    rows = json.loads(out)
+    assert len(rows) == 2 and sorted(k for k in rows[0] if k.startswith("t+")) == ["t+1", "t+2", "t+3", "t+4"]
+    assert abs(rows[0]["t+1"] - windows[0, -1]) < 5.0  # co2 moves little in a week
+    dataset = read_dataset(tabular_repo / "data/ingested")
+    pd.DataFrame(dataset.split("test")[0][:3], columns=dataset.meta["feature_names"]).to_csv(
+        tabular_repo / "rows.csv", index=False)
+    predicted = json.loads(run(["archlab", "predict", "rows.csv", "--json"], tabular_repo).stdout)
+    champion = json.loads((tabular_repo / "reports/register.json").read_text())["challenger_architecture"]
+    local = json.loads(run(["archlab", "predict", "rows.csv", "--model", champion, "--json"], tabular_repo).stdout)
+    assert len(predicted) == 3 and [r["label"] for r in predicted] == [r["label"] for r in local]
+    refused = run(["archlab", "retrain"], tabular_repo, check=False)
+    assert refused.returncode == 2 and "supports image_classification only" in refused.stderr

@@ -70,13 +70,14 @@ def leaderboard(metrics: Path = typer.Option(Path("metrics/evaluate.json"), help
 
 
 @app.command()
-def predict(inputs: list[Path] = typer.Argument(..., help="image files or .npy arrays (N, H, W, C), pixels 0..255"),
+def predict(inputs: list[Path] = typer.Argument(..., help="image files or .npy arrays (N, H, W, C), pixels 0..255; "
+                                                          "tables: .npy/.csv rows; forecasters: .npy windows"),
             model: str = typer.Option("", "--model", help="architecture name (models/<name>), a model file, or a "
                                                           "models:/ URI; default models:/<project>@champion"),
             trust_pickle: bool = typer.Option(False, "--trust-pickle",
                                               help="allow pickle/joblib model files (they can run code)"),
             params: Path = PARAMS, as_json: bool = JSON) -> None:
-    """Predict classes for images with a trained or registered model."""
+    """Predict classes for images (or table rows) with a trained or registered model; forecasters forecast."""
     from archlab import predict as prediction
 
     try:
@@ -93,6 +94,10 @@ def predict(inputs: list[Path] = typer.Argument(..., help="image files or .npy a
         _fail(exc)
     if as_json:
         typer.echo(frame.to_json(orient="records"))
+    elif "class_name" not in frame:  # a forecaster: the forecast of each future step
+        steps = [c for c in frame.columns if c.startswith("t+")]
+        for row in frame.to_dict("records"):
+            typer.echo(f"{row['input']}\t" + "\t".join(f"{c} {row[c]:.4f}" for c in steps))
     else:
         for row in frame.itertuples():
             typer.echo(f"{row.input}\t{row.class_name}\t(label {row.label})")

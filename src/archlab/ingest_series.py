@@ -53,9 +53,9 @@ def ingest_series(params: Params, out_dir: str | Path, rejected_csv: str | Path)
         "content_hash": [hashlib.blake2b(np.concatenate([x, y]).tobytes(), digest_size=16).hexdigest()
                          for x, y in zip(inputs, targets, strict=True)],
         "label": 0})
-    stretch = np.where(np.arange(len(series.values)) < cut_val, "train",
-                       np.where(np.arange(len(series.values)) < round(len(series.values) * (p.split.train + p.split.val)),
-                                "val", "test"))
+    cut_test = round(len(series.values) * (p.split.train + p.split.val))
+    position = np.arange(len(series.values))
+    stretch = np.where(position < cut_val, "train", np.where(position < cut_test, "val", "test"))
     tmp = store.temp_folder(out_dir)
     try:
         np.save(tmp / store.FEATURES, inputs[..., None].astype(np.float32))

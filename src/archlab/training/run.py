@@ -17,9 +17,9 @@ from archlab.data import store
 from archlab.data.profile import DATA_PROFILE, profile
 from archlab.errors import ValidationFailed
 from archlab.params import Params
+from archlab.tasks import FORECASTING, IMAGE, skip_reason
 from archlab.training.data import TrainingData, load_training_data
 from archlab.training.fit import FitContext
-from archlab.tasks import FORECASTING, IMAGE, skip_reason
 from archlab.training.record import summary_metrics, write_epoch_plot, write_metrics, write_skipped
 
 log = logging.getLogger(__name__)

@@ -3,8 +3,8 @@
 Ranges come from the train split's quartiles, robustly: a column fails when more than 1% of its values lie over
 IQR_WIDTHS interquartile ranges beyond them (a unit mix-up, a sentinel like -999). Quartiles, not min/max, so the
 bad values themselves cannot widen the range they are checked against. On the embedded tables no clean column has
-more than 0.35% of its values that far out. Nulls may make up at most `validate.max_null_fraction` of a column, which leaves room
-for the cells `ingest.missing_fraction` masks on purpose.
+more than 0.35% of its values that far out. Nulls may make up at most `validate.max_null_fraction` of a column,
+which leaves room for the cells `ingest.missing_fraction` masks on purpose.
 """
 
 from __future__ import annotations

@@ -18,7 +18,8 @@ class DeepMlpParams(KerasFitParams):
 
 
 def build(input_shape: tuple[int, ...], n_classes: int, params: DeepMlpParams, front=None, head=None):
-    """(N, H, W, C) pixels 0..255 or (N, F) table rows / (N, W, 1) windows (with `front`) -> (N, n_classes); Dense -> BatchNorm -> ReLU -> Dropout per hidden layer."""
+    """(N, H, W, C) pixels 0..255, or (N, F) table rows / (N, W, 1) windows with `front` -> (N, n_classes)
+    (forecasting: `head` -> (N, horizon)); Dense -> BatchNorm -> ReLU -> Dropout per hidden layer."""
     import keras
     from keras import layers
 

@@ -18,7 +18,8 @@ class ShallowMlpParams(KerasFitParams):
 
 
 def build(input_shape: tuple[int, ...], n_classes: int, params: ShallowMlpParams, front=None, head=None):
-    """(N, H, W, C) pixels 0..255 or (N, F) table rows / (N, W, 1) windows (with `front`) -> (N, n_classes) class probabilities."""
+    """(N, H, W, C) pixels 0..255, or (N, F) table rows / (N, W, 1) windows with `front` -> (N, n_classes) class
+    probabilities (forecasting: `head` -> (N, horizon))."""
     import keras
     from keras import layers
 

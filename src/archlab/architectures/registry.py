@@ -47,6 +47,10 @@ class Architecture:
         """The `fit` for `task` (see `archlab.tasks.skip_reason` for the tasks it has none for)."""
         from archlab.tasks import IMAGE
 
+        from archlab.tasks import TEXT_TO_IMAGE
+
+        if task == TEXT_TO_IMAGE and task not in self.tasks:
+            return self.fit  # an image classifier: a judge of generated images
         return self.fit if task == IMAGE else self.tasks[task]
 
 

@@ -20,6 +20,7 @@ import pandas as pd
 
 IMAGES, LABELS, MANIFEST, META = "images.npy", "labels.npy", "manifest.csv", "meta.json"
 FEATURES, TRUTH = "features.npy", "truth.npy"  # the tabular task's samples, and its values before masking
+TOKENS = "tokens.npy"  # text-to-image: each sample's caption as token ids
 COPY_ROWS = 4096
 
 
@@ -46,6 +47,13 @@ class Dataset:
         from archlab.tasks import IMAGE
 
         return self.meta.get("task", IMAGE)
+
+    def tokens(self, name: str) -> np.ndarray | None:
+        """A split's caption tokens (text-to-image), in manifest order; None when the dataset has no captions."""
+        if self.folder is None or not (self.folder / TOKENS).is_file():
+            return None
+        index = self.manifest[self.manifest["split"] == name]["row"].to_numpy()
+        return np.load(self.folder / TOKENS)[index]
 
     def truth(self, name: str) -> np.ndarray | None:
         """A table split's feature values before masking (None for images or when not recorded)."""

@@ -126,8 +126,11 @@ def train(params: Params, name: str, *, data_dir: Path, validation_report: Path,
             write_epoch_plot(tmp / "history.csv", trained.history)  # travels with the model (evaluate's input)
             tracking.log_metrics(metrics)
             tracking.log_artifacts(trained.figures, "figures")
-            info["model_uri"] = tracking.log_pyfunc_model(model_path, tmp / modelio.INFO,
-                                                          complete_rows(data.x_val)[:2], task=params.task)
+            if arch.family == "generative":  # text-to-image: captions in, images out
+                example, kind = data.text_val[:2], "generator"
+            else:
+                example, kind = complete_rows(data.x_val)[:2], params.task
+            info["model_uri"] = tracking.log_pyfunc_model(model_path, tmp / modelio.INFO, example, task=kind)
             modelio.write_info(tmp, info)
         store.publish(tmp, model_dir)
     except BaseException:

@@ -10,7 +10,7 @@ from pathlib import Path
 from archlab.data.store import read_dataset
 from archlab.errors import ValidationFailed
 from archlab.params import Params
-from archlab.tasks import FORECASTING, TABULAR
+from archlab.tasks import FORECASTING, TABULAR, TEXT_TO_IMAGE
 from archlab.validation.suite import run_suite, summarise
 from archlab.validation.table_suite import run_table_suite
 
@@ -50,6 +50,10 @@ def validate(params: Params, dataset_dir: str | Path, report_path: str | Path, d
                                   min_windows=params.validate_.min_per_class, docs_dir=docs_dir)
     else:
         checks = run_suite(dataset.images, dataset.manifest, dataset.meta, **limits)
+        if dataset.task == TEXT_TO_IMAGE:
+            from archlab.validation.caption_suite import run_caption_suite
+
+            checks += run_caption_suite(dataset.manifest, dataset.meta["class_names"], docs_dir=docs_dir)
     summary = summarise(checks)
     report_path.parent.mkdir(parents=True, exist_ok=True)
     report_path.write_text(json.dumps(summary, indent=2) + "\n")

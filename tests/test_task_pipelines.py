@@ -106,3 +106,30 @@ def test_archlab_predict_answers_with_the_registered_forecaster_and_tabular_cham
     assert len(predicted) == 3 and [r["label"] for r in predicted] == [r["label"] for r in local]
     refused = run(["archlab", "retrain"], tabular_repo, check=False)
     assert refused.returncode == 2 and "supports image_classification only" in refused.stderr
+
+
+@pytest.fixture(scope="module")
+def text_to_image_repo(tmp_path_factory):
+    small = {"embed_dim": 32, "num_heads": 2, "num_layers": 1, "mlp_dim": 64, "noise_copies": 2, "patience": 10}
+    text = example_params("text_to_image", architectures=["baseline", "cross_attention", "caption_blind"],
+                          cross_attention=small | {"epochs": 10}, caption_blind=small | {"epochs": 3})
+    repo = make_repo(tmp_path_factory.mktemp("t2i"), text)
+    run(["dvc", "repro"], repo)
+    return repo
+
+
+def test_text_to_image_example_judges_generators_against_the_caption_blind_control(text_to_image_repo):
+    evaluation = json.loads((text_to_image_repo / "metrics/evaluate.json").read_text())
+    assert evaluation["cross_attention"]["judge"] == "baseline" == evaluation["caption_blind"]["judge"]
+    reads, blind = evaluation["cross_attention"]["caption_match"], evaluation["caption_blind"]["caption_match"]
+    assert reads > blind + 0.4 and blind < 0.3
+    leaderboard = (text_to_image_repo / "reports/leaderboard.md").read_text()
+    assert "## Text-to-image: caption match" in leaderboard and "| caption_blind | no |" in leaderboard
+    assert (text_to_image_repo / "reports/figures/generated.png").stat().st_size > 5_000
+    decision = json.loads((text_to_image_repo / "reports/register.json").read_text())
+    assert decision["metric"] == "caption_match" and decision["challenger_architecture"] == "cross_attention"
+    assert decision["challenger_score"] == pytest.approx(reads, abs=1e-9)  # re-scored through the registry
+    mlflow.set_tracking_uri(f"sqlite:///{text_to_image_repo}/mlflow.db")
+    (run_,) = mlflow.search_runs(experiment_names=["archlab-text-to-image"], output_format="list",
+                                 filter_string="attributes.run_name = 'cross_attention'")
+    assert run_.data.metrics["test_caption_match"] == pytest.approx(reads)

@@ -17,7 +17,8 @@ def from_metrics_file(path: Path) -> list[dict]:
     if not path.is_file():
         raise ArchlabError(f"{path}: no evaluation yet; run `dvc repro` (or `make run`) first")
     metrics = json.loads(path.read_text())
-    rows = [{"architecture": name, **{k: values[k] for k in FIELDS}} for name, values in metrics.items()]
+    rows = [{"architecture": name, **{k: values[k] for k in FIELDS}} for name, values in metrics.items()
+            if "accuracy" in values]  # classifiers (text-to-image generators are scored by caption match)
     return sorted(rows, key=rank_key)
 
 

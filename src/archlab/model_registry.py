@@ -75,11 +75,12 @@ def delete_alias(name: str, alias: str) -> None:
 
 
 def score_version(name: str, version: str, images: np.ndarray, labels: np.ndarray, metric: str,
-                  mase_scale: float = 1.0) -> float:
+                  mase_scale: float = 1.0, judge=None) -> float:
     """Load a registered version through the registry (as serving would) and score it on the given samples.
 
     Classifiers are scored on `labels` by accuracy or macro-F1; forecasters (metric rmse, mae or mase) on the
-    target windows `labels` (N, horizon).
+    target windows `labels` (N, horizon); generators (caption_match) on caption tokens `images`, their drawings
+    labelled by `judge` = (classifier, image shape).
 
     Raises:
         ArchlabError: the version cannot be loaded or cannot predict.
@@ -89,11 +90,19 @@ def score_version(name: str, version: str, images: np.ndarray, labels: np.ndarra
 
     uri = f"models:/{name}/{version}"
     try:
-        output = mlflow.pyfunc.load_model(uri).predict(images.astype(np.float32))
-        predicted = output.to_numpy(dtype=np.float64) if metric in ("rmse", "mae", "mase") else \
+        model = mlflow.pyfunc.load_model(uri)
+        output = model.predict(images.astype(np.int32 if metric == "caption_match" else np.float32))
+        predicted = output.to_numpy(dtype=np.float64) if metric in ("rmse", "mae", "mase", "caption_match") else \
             output["label"].to_numpy()
     except Exception as exc:  # noqa: BLE001 - any load or predict failure disqualifies the version
         raise ArchlabError(f"{uri} failed to load or predict: {type(exc).__name__}: {exc}") from None
+    if metric == "caption_match":
+        from archlab.evaluation.generation import judged_match
+
+        classifier, shape = judge
+        if predicted.shape[1:] != (int(np.prod(shape)),):
+            raise ArchlabError(f"{uri} draws {predicted.shape[1]} pixels per image, expected {shape}")
+        return float(judged_match(classifier, predicted.reshape(len(predicted), *shape), labels).mean())
     if metric in ("rmse", "mae", "mase"):
         from archlab.evaluation.forecast import forecast_errors
 

@@ -168,13 +168,13 @@ class Params(Strict):
 
     @model_validator(mode="after")
     def _source_fits_task(self) -> Params:
-        from archlab.tasks import FORECASTING, IMAGE, METRICS, SOURCES
+        from archlab.tasks import FORECASTING, IMAGE, METRICS, SOURCES, TEXT_TO_IMAGE
 
         allowed = SOURCES[self.task]
         if self.ingest.source not in allowed:
             raise ValueError(f"ingest.source {self.ingest.source!r} does not fit task {self.task!r}; "
                              f"allowed: {list(allowed)}")
-        if self.task != IMAGE and (self.featurize.backbones or self.train.feature_heads):
+        if self.task not in (IMAGE, TEXT_TO_IMAGE) and (self.featurize.backbones or self.train.feature_heads):
             raise ValueError(f"featurize.backbones and train.feature_heads are for images; task {self.task} needs "
                              "featurize: {backbones: []} and train: {feature_heads: []}")
         if self.register_.metric not in METRICS[self.task]:

@@ -45,11 +45,11 @@ def beats(challenger: float, champion: float, min_delta: float, metric: str = "a
 
 
 def decide_and_apply(project: str, new_version, images: np.ndarray, labels: np.ndarray, *, metric: str,
-                     min_delta: float, mase_scale: float = 1.0) -> Decision:
+                     min_delta: float, mase_scale: float = 1.0, judge=None) -> Decision:
     """Score the challenger and the current champion on the same images, then move aliases per the rule."""
     challenger_arch = new_version.tags.get("archlab.architecture", "?")
     try:
-        challenger_score = reg.score_version(project, new_version.version, images, labels, metric, mase_scale)
+        challenger_score = reg.score_version(project, new_version.version, images, labels, metric, mase_scale, judge)
     except ArchlabError as exc:
         raise ArchlabError(f"challenger {challenger_arch} (version {new_version.version}) is unusable, no alias "
                            f"moved: {exc}") from None
@@ -64,7 +64,7 @@ def decide_and_apply(project: str, new_version, images: np.ndarray, labels: np.n
         return Decision("kept", "the challenger is already the champion", champion_version=str(current.version),
                         champion_architecture=champion_arch, champion_score=challenger_score, **base)
     try:
-        champion_score = reg.score_version(project, current.version, images, labels, metric, mase_scale)
+        champion_score = reg.score_version(project, current.version, images, labels, metric, mase_scale, judge)
     except ArchlabError as exc:
         log.error("the current champion cannot be used: %s", exc)
         return _promote(project, new_version, current, Decision(

@@ -13,12 +13,13 @@ from archlab.evaluation.report import rank_key
 from archlab.evaluation.run import test_split
 from archlab.params import Params
 from archlab.promotion import decide_and_apply
+from archlab.tasks import TEXT_TO_IMAGE
 
 log = logging.getLogger(__name__)
 REGISTRY_LOCK = ".archlab/registry.lock"
 
 
-SCORES = ("accuracy", "macro_f1", "rmse", "mae", "mase")  # tagged on a version as test_<name> where evaluated
+SCORES = ("accuracy", "macro_f1", "rmse", "mae", "mase", "caption_match")  # tagged test_<name> where evaluated
 
 
 def _version_tags(info: dict, run_tags: dict, evaluation: dict) -> dict[str, str]:
@@ -30,7 +31,7 @@ def _version_tags(info: dict, run_tags: dict, evaluation: dict) -> dict[str, str
 
 
 def _register_and_decide(params: Params, infos: dict, run_tags: dict, evaluation: dict, meta: dict,
-                         x_test, y_test):
+                         x_test, y_test, judge=None):
     """Every model as a version of `<project>-<arch>`, the best as a version of `<project>`, then the rule."""
     project, metric = params.project.name, params.register_.metric
     for name, info in infos.items():
@@ -38,15 +39,18 @@ def _register_and_decide(params: Params, infos: dict, run_tags: dict, evaluation
         version = reg.register_version(
             f"{project}-{name}", info["model_uri"], info["run_id"], tags=tags,
             description=f"{name} ({info['family']}) trained by archlab on {meta['source']} "
-                        f"(data {info['data_hash']}); test {metric} {evaluation[name][metric]:.4f}")
+                        f"(data {info['data_hash']}); test " + ", ".join(
+                            f"{k} {evaluation[name][k]:.4f}" for k in SCORES if k in evaluation[name]))
         log.info("registered %s-%s version %s", project, name, version.version)
-    best = min(infos, key=lambda n: rank_key(evaluation[n], metric))
+    candidates = [n for n in infos if metric in evaluation[n]]  # text-to-image: generators, not their judges
+    best = min(candidates, key=lambda n: rank_key(evaluation[n], metric) if "latency_ms_batch1" in evaluation[n]
+               else (-evaluation[n][metric], 0.0))
     info = infos[best]
     candidate = reg.register_version(
         project, info["model_uri"], info["run_id"], tags=_version_tags(info, run_tags[best], evaluation[best]),
         description=f"best of one archlab pipeline run: {best}, test {metric} {evaluation[best][metric]:.4f}")
     return decide_and_apply(project, candidate, x_test, y_test, metric=metric, min_delta=params.register_.min_delta,
-                            mase_scale=meta.get("mase_scale", 1.0))
+                            mase_scale=meta.get("mase_scale", 1.0), judge=judge)
 
 
 def register(params: Params, *, data_dir: Path, models_dir: Path, evaluation_path: Path, decision_path: Path) -> dict:
@@ -56,13 +60,17 @@ def register(params: Params, *, data_dir: Path, models_dir: Path, evaluation_pat
     evaluation = json.loads(evaluation_path.read_text())
     dataset = read_dataset(data_dir)
     x_test, y_test, _ = test_split(dataset)
+    judge = None
+    if params.task == TEXT_TO_IMAGE:  # generators are scored on the test captions, by the run's judge classifier
+        judge_name = next(entry["judge"] for entry in evaluation.values() if "judge" in entry)
+        x_test, judge = dataset.tokens("test"), (modelio.load(models_dir / judge_name), dataset.meta["image_shape"])
     infos = {name: modelio.read_info(models_dir / name) for name in params.model_names}
     infos = {name: info for name, info in infos.items() if not info.get("skipped")}  # not built for this task
     run_tags = {name: reg.client().get_run(info["run_id"]).data.tags for name, info in infos.items()}
     # Parallel `dvc exp` runs each reach this point: one registration and compare-and-move of the aliases at a time
     # per machine, so two challengers are never judged against the same old champion with the worse one landing last.
     with locks.held(tracking.store_root() / REGISTRY_LOCK):
-        decision = _register_and_decide(params, infos, run_tags, evaluation, dataset.meta, x_test, y_test)
+        decision = _register_and_decide(params, infos, run_tags, evaluation, dataset.meta, x_test, y_test, judge)
     log.info("%s: %s", decision.decision, decision.reason)
     decision_path.parent.mkdir(parents=True, exist_ok=True)
     record = {**decision.as_dict(), "registered_model": project, "data_hash": dataset.meta["dataset_hash"],

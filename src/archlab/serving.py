@@ -25,6 +25,7 @@ class ArchlabClassifier(mlflow.pyfunc.PythonModel):
         self.forecaster = info.get("task") == "forecasting"
         self.generator = info.get("family") == "generative"
         self.image_shape = tuple(info["input_shape"])
+        self.seed = int(info.get("generation_seed", 0))  # the evaluate stage draws with the same noise
 
     def predict(self, context, model_input, params=None):
         from archlab import modelio
@@ -33,7 +34,7 @@ class ArchlabClassifier(mlflow.pyfunc.PythonModel):
         if self.generator:  # caption tokens in; one image per caption, drawn from seeded noise
             from archlab.architectures.zoo.cross_attention import generate
 
-            return images_frame(generate(self.model, samples, self.image_shape, seed=(params or {}).get("seed", 0)))
+            return images_frame(generate(self.model, samples, self.image_shape, seed=self.seed))
         if self.forecaster:
             return forecasts_frame(modelio.predict_values(self.model, samples))
         return predictions_frame(modelio.predict_proba(self.model, samples), self.class_names)

@@ -45,9 +45,7 @@ class Architecture:
 
     def fit_for(self, task: str) -> Callable[..., Any]:
         """The `fit` for `task` (see `archlab.tasks.skip_reason` for the tasks it has none for)."""
-        from archlab.tasks import IMAGE
-
-        from archlab.tasks import TEXT_TO_IMAGE
+        from archlab.tasks import IMAGE, TEXT_TO_IMAGE
 
         if task == TEXT_TO_IMAGE and task not in self.tasks:
             return self.fit  # an image classifier: a judge of generated images

@@ -61,7 +61,7 @@ def extra_sections(results: dict[str, dict], skipped: dict[str, str]) -> list[st
 
 
 def markdown(results: dict[str, dict], *, alpha: float, n_test: int, dataset: str, task: str = "image_classification",
-             skipped: dict[str, str] | None = None) -> str:
+             skipped: dict[str, str] | None = None, extra: list[str] | None = None) -> str:
     rows = leaderboard_rows(results, alpha)
     unit = "test images" if task == "image_classification" else "test rows"
     lines = [f"# Leaderboard: {dataset}, {n_test} {unit}", "", f"Task: {task}.", "",
@@ -69,18 +69,19 @@ def markdown(results: dict[str, dict], *, alpha: float, n_test: int, dataset: st
              f"paired predictions at alpha={alpha} ('no sig. diff.' means the gap could be chance).", "",
              "| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
     lines += ["| " + " | ".join(row) + " |" for row in rows]
-    lines += extra_sections(results, skipped or {})
+    lines += extra_sections(results, skipped or {}) + (extra or [])
     return "\n".join(lines) + "\n"
 
 
 def html_report(results: dict[str, dict], *, alpha: float, n_test: int, dataset: str, figures: dict[str, str],
-                task: str = "image_classification", skipped: dict[str, str] | None = None) -> str:
+                task: str = "image_classification", skipped: dict[str, str] | None = None,
+                extra: list[str] | None = None) -> str:
     """A self-contained page (figures referenced relative to the report)."""
     rows = leaderboard_rows(results, alpha)
     head = "".join(f"<th>{html.escape(c)}</th>" for c in COLUMNS)
     body = "".join("<tr>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in row) + "</tr>" for row in rows)
-    extra = "\n".join(extra_sections(results, skipped or {})).strip()
-    notes = f"<pre>{html.escape(extra)}</pre>" if extra else ""
+    sections = "\n".join(extra_sections(results, skipped or {}) + (extra or [])).strip()
+    notes = f"<pre>{html.escape(sections)}</pre>" if sections else ""
     images = "".join(f"<figure><img src='{html.escape(src)}' alt='{html.escape(name)}'>"
                      f"<figcaption>{html.escape(name)}</figcaption></figure>" for name, src in figures.items())
     return (f"<!doctype html><html><head><meta charset='utf-8'><title>archlab leaderboard</title><style>"

@@ -182,6 +182,41 @@ def _log_to_mlflow(params: Params, results: dict, figures: dict, report_files: l
         log.info("evaluation summary logged as MLflow run %s", active.info.run_id)
 
 
+def _evaluate_generators(params: Params, dataset, generators: list[str], judge: str, judge_accuracy: float, *,
+                         models_dir: Path, figures_dir: Path) -> tuple[dict, Path, list[str]]:
+    """Text-to-image: each generator draws the test captions; the best classifier (`judge`) labels the drawings."""
+    from mlflow import MlflowClient
+    from mlflow.entities import Metric
+
+    from archlab.evaluation.generation import markdown_section, one_per_caption, score_generator
+
+    tokens, (_, labels, rows) = dataset.tokens("test"), dataset.split("test")
+    judge_model = modelio.load(models_dir / judge)
+    results, images = {}, {}
+    for name in generators:
+        results[name], images[name] = score_generator(
+            name, models_dir / name, tokens, labels, judge_model, dataset.meta["image_shape"],
+            seed=params.project.seed, n_classes=len(dataset.meta["class_names"]), params=params)
+        results[name]["judge"] = judge
+        log.info("%s: caption match %.4f (judge %s)", name, results[name]["caption_match"], judge)
+    captions = rows["caption"].tolist()
+    shown = one_per_caption(captions)
+    grid = image_grid([images[n][shown] for n in generators], generators, figures_dir / "generated.png",
+                      title="one generated image per test caption: " + "; ".join(captions[i] for i in shown[:4])
+                            + " ...")
+    caption_grid = figures_dir / "generated_captions.png"
+    captioned_grid(images[generators[0]][shown] * 255.0, [captions[i] for i in shown], caption_grid,
+                   f"{generators[0]}: one image per test caption", columns=8)
+    tracking.configure(params)
+    client = MlflowClient()
+    for r in results.values():
+        client.log_batch(r["run_id"], metrics=[Metric(f"test_{k}", float(r[k]), tracking.now_ms(), 0) for k in
+                                               ("caption_match", "caption_match_ci_low", "caption_match_ci_high")])
+        client.log_artifact(r["run_id"], str(grid), artifact_path="evaluation")
+    client.log_artifact(results[generators[0]]["run_id"], str(caption_grid), artifact_path="evaluation")
+    return results, grid, markdown_section(results, judge, judge_accuracy)
+
+
 def _evaluate_forecasts(params: Params, dataset, scored: list[str], skipped: dict[str, str], *, models_dir: Path,
                         paths: dict[str, Path]) -> dict[str, dict]:
     """The forecasting branch of `evaluate` (see archlab.evaluation.forecast)."""
@@ -220,6 +255,11 @@ def evaluate(params: Params, *, data_dir: Path, models_dir: Path, metrics_path: 
         return _evaluate_forecasts(params, dataset, scored, skipped, models_dir=models_dir,
                                    paths={"metrics": metrics_path, "plots": plots_dir, "leaderboard": leaderboard_path,
                                           "html": html_path, "figures": figures_dir})
+    generators = [n for n in scored if modelio.read_info(models_dir / n)["family"] == "generative"]
+    scored = [n for n in scored if n not in generators]
+    if not scored:
+        raise DataError(f"task {params.task}: train.architectures has no image classifier; one is needed "
+                        "(text-to-image: to judge the generated images)")
     results, probas = {}, {}
     for name in scored:
         results[name], probas[name] = score_model(name, models_dir / name, x_test, y_test, class_names, params)
@@ -234,10 +274,16 @@ def evaluate(params: Params, *, data_dir: Path, models_dir: Path, metrics_path: 
     _write_plots(plots_dir, results, probas, y_test, class_names)
     metrics = {name: {k: r[k] for k in SCALARS} | {"per_class": r["per_class"]}
                | {key: r[key] for key in ("imputation", "denoising") if key in r} for name, r in results.items()}
+    extra: list[str] = []
+    if generators:
+        generated, figures[""]["generated"], extra = _evaluate_generators(
+            params, dataset, generators, best, results[best]["accuracy"], models_dir=models_dir,
+            figures_dir=figures_dir)
+        metrics |= {name: {k: v for k, v in r.items() if k != "run_id"} for name, r in generated.items()}
     metrics_path.parent.mkdir(parents=True, exist_ok=True)
     metrics_path.write_text(json.dumps(metrics, indent=2) + "\n")
     meta = {"alpha": params.evaluate.alpha, "n_test": len(y_test), "dataset": dataset.meta["source"],
-            "task": params.task, "skipped": skipped}
+            "task": params.task, "skipped": skipped, "extra": extra}
     report.write(leaderboard_path, report.markdown(results, **meta))
     shown = {f"{n}: {kind}": str(p.relative_to(html_path.parent)) for n, f in figures.items() for kind, p in f.items()}
     report.write(html_path, report.html_report(results, figures=shown, **meta))

@@ -128,6 +128,8 @@ def train(params: Params, name: str, *, data_dir: Path, validation_report: Path,
             tracking.log_artifacts(trained.figures, "figures")
             if arch.family == "generative":  # text-to-image: captions in, images out
                 example, kind = data.text_val[:2], "generator"
+                info["generation_seed"] = params.project.seed
+                modelio.write_info(tmp, info)
             else:
                 example, kind = complete_rows(data.x_val)[:2], params.task
             info["model_uri"] = tracking.log_pyfunc_model(model_path, tmp / modelio.INFO, example, task=kind)

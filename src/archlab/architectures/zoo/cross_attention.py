@@ -1,11 +1,12 @@
 """`cross_attention`: a text-to-image generator whose image-patch queries attend to the caption's tokens through
-cross-attention; and `caption_blind`, the same generator trained with every caption blanked: the control.
+cross-attention (its control, `caption_blind`, is the same generator with every caption blanked).
 
 Training is conditional denoising: the input image is the target blended with uniform noise, (1 - t) x + t u, at
-a random level t, a third of the samples at t = 1 (pure noise, nothing of the digit left); the target is the clean
+a random level t, half of the samples at t = 1 (pure noise, nothing of the digit left); the target is the clean
 image. At t = 1 only the caption says which digit to draw, which is how `generate` uses it. Each block:
 patch tokens <- cross-attention(query = patches, key/value = caption tokens), then self-attention among patches,
-then an MLP; a Dense layer turns each patch token back into its pixels.
+then an MLP; a Dense layer turns each patch token back into its pixels. The caption passes one self-attention
+block of its own before any patch reads it.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from pydantic import Field
 from archlab.architectures.common import KerasFitParams
 from archlab.architectures.registry import Architecture, register
 from archlab.tasks import TEXT_TO_IMAGE
+
+PURE_NOISE_SHARE = 0.5  # of the training samples at t = 1, where only the caption tells the digit
 
 
 class CrossAttentionParams(KerasFitParams):
@@ -29,16 +32,13 @@ class CrossAttentionParams(KerasFitParams):
     use_caption: bool = Field(True, description="false: every caption blanked (the caption-blind control)")
 
 
-class CaptionBlindParams(CrossAttentionParams):
-    use_caption: bool = False
-
-
 def build(image_shape: tuple[int, ...], vocabulary_size: int, caption_tokens: int, params: CrossAttentionParams):
     """[tokens (N, T) int, noisy image (N, H, W, C) in [0, 1]] -> image (N, H, W, C) in [0, 1]."""
     import keras
     from keras import layers
 
     from archlab.architectures.layers import PositionEmbedding
+    from archlab.architectures.zoo.transformer import encoder_block
 
     height, width, channels = image_shape
     p = params.patch_size
@@ -50,6 +50,10 @@ def build(image_shape: tuple[int, ...], vocabulary_size: int, caption_tokens: in
     tokens = keras.Input(shape=(caption_tokens,), dtype="int32", name="caption")
     noisy = keras.Input(shape=image_shape, name="noisy_image")
     text = PositionEmbedding(name="text_positions")(layers.Embedding(vocabulary_size, d, name="word_embed")(tokens))
+    # One self-attention block over the caption first: every token then carries what the caption says ("seven"
+    # reaches "a" and "handwritten"), so a patch query finds it wherever it attends. Without it the generator
+    # learnt to read the caption in some seeds and not in others.
+    text = encoder_block(text, params.num_heads, d, params.mlp_dim, params.dropout)
     x = layers.Conv2D(d, p, strides=p, name="patch_embed")(noisy)
     x = PositionEmbedding(name="patch_positions")(layers.Reshape(((height // p) * (width // p), d))(x))
     key_dim = max(1, d // params.num_heads)
@@ -73,7 +77,7 @@ def noisy_copies(images: np.ndarray, copies: int, seed: int) -> tuple[np.ndarray
     rng = np.random.default_rng(seed)
     clean = np.repeat(np.asarray(images, dtype=np.float32) / 255.0, copies, axis=0)
     level = rng.uniform(0.0, 1.0, (len(clean), 1, 1, 1)).astype(np.float32)
-    level[rng.random(len(clean)) < 1 / 3] = 1.0
+    level[rng.random(len(clean)) < PURE_NOISE_SHARE] = 1.0
     noise = rng.uniform(0.0, 1.0, clean.shape).astype(np.float32)
     return (1.0 - level) * clean + level * noise, clean, np.repeat(np.arange(len(images)), copies)
 
@@ -105,12 +109,10 @@ def fit(data, params: CrossAttentionParams, ctx):
 
         texts = [caption(name, 1) for name in data.class_names]
         images = generate(model, caption_input(encode(texts, vocabulary, length)), data.input_shape, ctx.seed)
-        figures.append(captioned_grid(images, texts, ctx.artifact_dir / "generated.png",
+        figures.append(captioned_grid(images * 255.0, texts, ctx.artifact_dir / "generated.png",
                                       "generated from captions", columns=min(10, len(texts))))
     return Trained(model=model, kind="keras", history=history, figures=figures)
 
 
 register(Architecture(name="cross_attention", family="generative", params=CrossAttentionParams, fit=None,
-                      tasks={TEXT_TO_IMAGE: fit}))
-register(Architecture(name="caption_blind", family="generative", params=CaptionBlindParams, fit=None,
                       tasks={TEXT_TO_IMAGE: fit}))

@@ -1,0 +1,17 @@
+"""`caption_blind`: the text-to-image control: `cross_attention`'s generator trained and evaluated with every
+caption blanked. Its caption match is what a generator scores without reading the text (about one class in
+n_classes), the bar `cross_attention` must clear by a wide margin."""
+
+from __future__ import annotations
+
+from archlab.architectures.registry import Architecture, register
+from archlab.architectures.zoo.cross_attention import CrossAttentionParams, fit
+from archlab.tasks import TEXT_TO_IMAGE
+
+
+class CaptionBlindParams(CrossAttentionParams):
+    use_caption: bool = False
+
+
+register(Architecture(name="caption_blind", family="generative", params=CaptionBlindParams, fit=None,
+                      tasks={TEXT_TO_IMAGE: fit}))

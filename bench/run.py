@@ -29,6 +29,7 @@ QUICK = {"archs": ["cnn"], "epochs": 1, "repeats": 1, "sizes": [200, 400], "size
                              "featurize": {"backbones": []},
                              "evaluate": {"bootstrap_resamples": 100, "latency_calls": 5}}}
 SCALING_PARAMS = """\
+task: image_classification
 project: {name: scaling, seed: 42}
 ingest: {source: npz, path: "@NPZ@", chunk_size: 2048}
 validate: {min_per_class: 2, max_imbalance_ratio: 3.0}

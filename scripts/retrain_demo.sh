@@ -12,6 +12,7 @@ mkdir -p "$demo/data/raw"
 cp -r "$here/dvc.yaml" "$here/stages" "$here/src" "$here/.gitignore" "$demo/"
 cp "$here/data/raw/README.md" "$demo/data/raw/"
 cat > "$demo/params.yaml" <<'PARAMS'
+task: image_classification
 project: {name: retrain-demo, seed: 42}
 mlflow: {tracking_uri: "sqlite:///mlflow.db"}
 ingest: {source: image_dir, path: data/raw, image_size: [8, 8]}

@@ -14,6 +14,7 @@ PIPELINE_FILES = ["dvc.yaml", "stages", "src", "data/raw/README.md", ".gitignore
 def image_folder_params(project: str, seed: int, shallow_mlp: str) -> str:
     """Params for a small image-folder pipeline (what `archlab simulate-arrivals` writes) with two quick models."""
     return f"""\
+task: image_classification
 project: {{name: {project}, seed: {seed}}}
 ingest: {{source: image_dir, path: data/raw, image_size: [8, 8]}}
 validate: {{min_per_class: 2, max_imbalance_ratio: 6.0}}
@@ -31,6 +32,7 @@ register: {{metric: accuracy, min_delta: 0.0}}
 def digits_params(project: str) -> str:
     """Params for the embedded digits with the two quickest models (queued experiments vary `train.baseline.C`)."""
     return f"""\
+task: image_classification
 project: {{name: {project}, seed: 1}}
 ingest: {{source: digits, path: data/raw}}
 validate: {{min_per_class: 2}}

@@ -8,6 +8,7 @@ import pytest
 from tests.dvcrepo import changed_stages, make_repo, run
 
 PARAMS = """\
+task: image_classification
 project: {name: e2e, seed: 7}
 ingest: {source: digits, path: data/raw}
 validate: {min_per_class: 5}

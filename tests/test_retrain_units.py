@@ -1,10 +1,13 @@
 """The retrain job's parts at tiny size: profiles and PSI, the drift decision, the lock, the simulated arrivals,
 the report, and the consistency of the job's paths and scheduling files with the pipeline."""
 
+import fcntl
 import json
+import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 import numpy as np
@@ -114,6 +117,29 @@ def test_lock_turns_a_second_job_away_and_survives_a_sigkilled_holder(tmp_path):
     with lock.exclusive(path):  # the kernel released the dead holder's lock: no stale-lock cleanup needed
         assert json.loads(path.read_text())["pid"] != holder.pid
     assert time.monotonic() - started < 5
+
+
+def test_a_job_turned_away_while_the_holder_is_still_writing_its_record_names_the_holder(tmp_path, monkeypatch):
+    # the race CI hit: the holder has the flock but its pid is not in the file yet
+    path = tmp_path / "retrain.lock"
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # a second open file description conflicts, even in one process
+    record = json.dumps({"pid": 4242, "since": "2026-11-29T00:00:00", "command": "archlab retrain"}).encode()
+    writer = threading.Timer(0.3, lambda: os.pwrite(fd, record, 0))
+    writer.start()
+    try:
+        with pytest.raises(JobLocked) as info:
+            with lock.exclusive(path):
+                pass
+        assert "pid 4242" in str(info.value)
+        os.ftruncate(fd, 0)  # a holder that never writes its record: reported as unknown once the wait is over
+        monkeypatch.setattr(lock, "HOLDER_WAIT_S", 0.1)
+        with pytest.raises(JobLocked, match="holder unknown"):
+            with lock.exclusive(path):
+                pass
+    finally:
+        writer.join()
+        os.close(fd)
 
 
 def test_batches_cover_the_stream_once_in_order():

@@ -2,7 +2,8 @@
 
 The kernel drops an flock when its holder dies, SIGKILL included, so a killed job never leaves a stale lock behind
 and the next scheduled run simply proceeds. The holder writes its pid, start time and command into the file so the
-job that is turned away can say who holds it.
+job that is turned away can say who holds it. The holder takes the lock before it writes that record, so the job
+turned away gives it a moment (`HOLDER_WAIT_S`) to appear instead of reporting "holder unknown".
 """
 
 from __future__ import annotations
@@ -12,11 +13,13 @@ import json
 import os
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from archlab.errors import JobLocked
+
+HOLDER_WAIT_S = 2.0  # a holder writes its record right after taking the lock: milliseconds, longer on a busy machine
 
 
 @contextmanager
@@ -32,7 +35,7 @@ def exclusive(path: Path) -> Iterator[None]:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            holder = _read_holder(fd)
+            holder = _read_holder(fd, wait_s=HOLDER_WAIT_S)
             raise JobLocked(f"{path} is held by another job ({holder}); this run exits without doing anything. "
                             "It will run at the next schedule.") from None
         os.ftruncate(fd, 0)
@@ -56,11 +59,21 @@ def held(path: Path) -> Iterator[None]:
         os.close(fd)
 
 
-def _read_holder(fd: int) -> str:
+def _read_holder(fd: int, wait_s: float, clock: Callable[[], float] = time.monotonic) -> str:
+    """The holder's record as text, polling up to `wait_s` while the file is empty or half written."""
+    deadline = clock() + wait_s
+    while True:
+        info = _holder_record(fd)
+        if info is not None:
+            return f"pid {info.get('pid')} since {info.get('since')}: {info.get('command')}"
+        if clock() >= deadline:
+            return "holder unknown"
+        time.sleep(0.02)
+
+
+def _holder_record(fd: int) -> dict | None:
     try:
-        info = json.loads(os.pread(fd, 4096, 0).decode() or "{}")
+        info = json.loads(os.pread(fd, 4096, 0).decode() or "null")
     except (OSError, ValueError):
-        return "holder unknown"
-    if not info:
-        return "holder unknown"
-    return f"pid {info.get('pid')} since {info.get('since')}: {info.get('command')}"
+        return None
+    return info if isinstance(info, dict) and "pid" in info else None

@@ -13,7 +13,7 @@ import json
 import os
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -59,14 +59,14 @@ def held(path: Path) -> Iterator[None]:
         os.close(fd)
 
 
-def _read_holder(fd: int, wait_s: float, clock: Callable[[], float] = time.monotonic) -> str:
+def _read_holder(fd: int, wait_s: float) -> str:
     """The holder's record as text, polling up to `wait_s` while the file is empty or half written."""
-    deadline = clock() + wait_s
+    deadline = time.monotonic() + wait_s
     while True:
         info = _holder_record(fd)
         if info is not None:
             return f"pid {info.get('pid')} since {info.get('since')}: {info.get('command')}"
-        if clock() >= deadline:
+        if time.monotonic() >= deadline:
             return "holder unknown"
         time.sleep(0.02)
 

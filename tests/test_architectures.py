@@ -12,7 +12,8 @@ from archlab.params import DEFAULT_ARCHITECTURES, load_params
 from archlab.training.fit import FitContext
 from tests.conftest import ROOT, quick_params
 
-ARCHITECTURES = sorted(name for name, arch in registry().items() if arch.fit is not None)  # image classifiers;
+ARCHITECTURES = sorted(name for name, arch in registry().items()
+                       if "image_classification" in arch.fits)  # image classifiers;
 # the forecasters and tabular builders have their own tests (test_forecasting.py, test_tabular.py)
 
 
@@ -44,7 +45,7 @@ def trained(tiny_data, digits_session_dataset, tmp_path_factory):
         if name == "pretrained_head":
             featurize(make_params(), "vgg16", data_dir=digits_session_dataset, out_dir=tmp / "features")
             ctx.features_dir, data = tmp / "features", load_training_data(digits_session_dataset)
-        results[name] = arch.fit(data, quick_params(arch), ctx)
+        results[name] = arch.fits["image_classification"](data, quick_params(arch), ctx)
     return results
 
 
@@ -86,7 +87,8 @@ def test_same_seed_same_metrics(tiny_data, tmp_path):
     runs = []
     for attempt in range(2):
         device.prepare(7)
-        result = arch.fit(tiny_data, quick_params(arch), FitContext(seed=7, checkpoint_dir=tmp_path / str(attempt)))
+        result = arch.fits["image_classification"](tiny_data, quick_params(arch),
+                                                   FitContext(seed=7, checkpoint_dir=tmp_path / str(attempt)))
         runs.append([(row["loss"], row["val_accuracy"]) for row in result.history])
     assert runs[0] == runs[1]
 
@@ -96,7 +98,8 @@ def test_transformer_patch_larger_than_image_is_a_params_error(tiny_data, tmp_pa
 
     arch = registry()["transformer"]
     with pytest.raises(ParamsError, match="patch_size=16"):
-        arch.fit(tiny_data, quick_params(arch, patch_size=16), FitContext(seed=0, checkpoint_dir=tmp_path))
+        arch.fits["image_classification"](tiny_data, quick_params(arch, patch_size=16),
+                                          FitContext(seed=0, checkpoint_dir=tmp_path))
 
 
 def test_lstm_keeps_cudnn_compatible_settings():

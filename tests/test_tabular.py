@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 from archlab.data.store import read_dataset
-from archlab.data.tables import mask_cells
 from archlab.errors import DataError, ParamsError, ValidationFailed
 from archlab.ingest import ingest
+from archlab.tasks.tabular_classification.tables import mask_cells
 from archlab.validation.run import validate
 from tests.conftest import make_params
 
@@ -116,7 +116,7 @@ def test_rbm_imputer_fills_better_than_the_column_mean(cancer):
     from sklearn.preprocessing import MinMaxScaler
 
     from archlab.architectures.rbm_imputer import RbmImputer
-    from archlab.evaluation.imputation import imputation_scores
+    from archlab.tasks.tabular_classification.imputation import imputation_scores
 
     folder, _ = cancer
     dataset = read_dataset(folder / "ingested")
@@ -169,7 +169,7 @@ def test_tabular_networks_learn(cancer, tmp_path, name):
         block["hidden_units"] = [32, 16, 8]
     if name == "transformer":
         block |= {"embed_dim": 8, "num_heads": 2, "num_layers": 1, "mlp_dim": 16}
-    trained = arch.fit_for("tabular_classification")(data, arch.params(**block), FitContext(seed=0,
+    trained = arch.fits["tabular_classification"](data, arch.params(**block), FitContext(seed=0,
                                                                                              checkpoint_dir=tmp_path))
     losses = [row["loss"] for row in trained.history]
     assert losses[-1] < losses[0]

@@ -10,10 +10,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from archlab.data.captions import build_vocabulary, caption, captions_for, encode, names_its_class
 from archlab.data.store import read_dataset
 from archlab.errors import ValidationFailed
 from archlab.ingest import ingest
+from archlab.tasks.text_to_image.captions import build_vocabulary, caption, captions_for, encode, names_its_class
 from archlab.validation.run import validate
 from tests.conftest import make_params
 
@@ -76,7 +76,7 @@ def generators(digits_with_captions, tmp_path_factory):
         params = arch.params(embed_dim=32, num_heads=2, num_layers=1, mlp_dim=64, noise_copies=2, epochs=epochs,
                              patience=10, checkpoint_every_s=0, learning_rate=0.001)
         tmp = tmp_path_factory.mktemp(name)
-        trained[name] = arch.fit_for("text_to_image")(data, params, FitContext(seed=0, checkpoint_dir=tmp,
+        trained[name] = arch.fits["text_to_image"](data, params, FitContext(seed=0, checkpoint_dir=tmp,
                                                                                artifact_dir=tmp / "figures"))
     return data, trained
 
@@ -93,8 +93,8 @@ def test_the_generator_reads_the_caption_and_the_control_cannot(generators):
     from sklearn.linear_model import LogisticRegression
 
     from archlab.architectures.zoo.cross_attention import generate
-    from archlab.data.captions import encode
-    from archlab.evaluation.generation import judged_match
+    from archlab.tasks.text_to_image.captions import encode
+    from archlab.tasks.text_to_image.evaluate import judged_match
 
     data, trained = generators
     judge = LogisticRegression(max_iter=3000).fit(data.x_train.reshape(len(data.x_train), -1),

@@ -63,21 +63,24 @@ def leaderboard(metrics: Path = typer.Option(Path("metrics/evaluate.json"), help
     from archlab.leaderboard_view import from_metrics_file, from_mlflow_runs, render
 
     try:
-        rows = from_mlflow_runs(_load(params)) if from_mlflow else from_metrics_file(metrics)
+        loaded = _load(params)
+        rows = from_mlflow_runs(loaded) if from_mlflow else from_metrics_file(metrics, loaded.task)
     except ArchlabError as exc:
         _fail(exc)
-    typer.echo(json.dumps(rows, indent=2) if as_json else render(rows))
+    typer.echo(json.dumps(rows, indent=2) if as_json else render(rows, loaded.task))
 
 
 @app.command()
 def predict(inputs: list[Path] = typer.Argument(..., help="image files or .npy arrays (N, H, W, C), pixels 0..255; "
-                                                          "tables: .npy/.csv rows; forecasters: .npy windows"),
+                                                          "tables: .csv rows (or .npy); forecasters: .npy/.csv "
+                                                          "windows; text-to-image: .txt captions, one a line"),
             model: str = typer.Option("", "--model", help="architecture name (models/<name>), a model file, or a "
                                                           "models:/ URI; default models:/<project>@champion"),
             trust_pickle: bool = typer.Option(False, "--trust-pickle",
                                               help="allow pickle/joblib model files (they can run code)"),
             params: Path = PARAMS, as_json: bool = JSON) -> None:
-    """Predict classes for images (or table rows) with a trained or registered model; forecasters forecast."""
+    """Predict with a trained or registered model: classes of images or table rows, forecasts of windows, images
+    of captions (the model's task reads the inputs and shapes the answer)."""
     from archlab import predict as prediction
 
     try:
@@ -86,39 +89,32 @@ def predict(inputs: list[Path] = typer.Argument(..., help="image files or .npy a
 
             loaded = _load(params)
             tracking.configure(loaded)
-            frame = prediction.predict_registered(model or f"models:/{loaded.project.name}@champion", inputs)
+            frame, task = prediction.predict_registered(model or f"models:/{loaded.project.name}@champion", inputs)
         else:
             local = Path(model) if Path(model).exists() else Path("models") / model
-            frame = prediction.predict_local(local, inputs, trust_pickle=trust_pickle)
+            frame, task = prediction.predict_local(local, inputs, trust_pickle=trust_pickle)
     except ArchlabError as exc:
         _fail(exc)
-    if as_json:
-        typer.echo(frame.to_json(orient="records"))
-    elif "class_name" not in frame:  # a forecaster: the forecast of each future step
-        steps = [c for c in frame.columns if c.startswith("t+")]
-        for row in frame.to_dict("records"):
-            typer.echo(f"{row['input']}\t" + "\t".join(f"{c} {row[c]:.4f}" for c in steps))
-    else:
-        for row in frame.itertuples():
-            typer.echo(f"{row.input}\t{row.class_name}\t(label {row.label})")
+    typer.echo(frame.to_json(orient="records") if as_json else "\n".join(task.render_predictions(frame)))
 
 
 @app.command()
 def promote(version: str = typer.Argument(..., help="version of the project's registered model to serve"),
             params: Path = PARAMS) -> None:
     """Make a registered version @champion by hand (it must load and predict; the old one becomes @previous)."""
-    from archlab import promotion, tracking
+    from archlab import promotion, tasks, tracking
     from archlab.data.store import read_dataset
-    from archlab.evaluation.run import test_split
 
     loaded = _load(params)
     try:
         tracking.configure(loaded)
-        x_test, y_test, _ = test_split(read_dataset("data/ingested"))
-        score = promotion.force_promote(loaded.project.name, version, x_test, y_test, loaded.register_.metric)
+        evaluation_path = Path("metrics/evaluate.json")
+        evaluation = json.loads(evaluation_path.read_text()) if evaluation_path.is_file() else {}
+        scorer = tasks.get(loaded.task).scorer(read_dataset("data/ingested"), Path("models"), evaluation)
+        score = promotion.force_promote(loaded.project.name, version, scorer, loaded.task_metric)
     except ArchlabError as exc:
         _fail(exc)
-    typer.echo(f"{loaded.project.name}@champion -> version {version} ({loaded.register_.metric} {score:.4f})")
+    typer.echo(f"{loaded.project.name}@champion -> version {version} ({loaded.task_metric.name} {score:.4f})")
 
 
 @app.command()

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-import shutil
 import sys
 from pathlib import Path
 
@@ -45,8 +44,7 @@ def featurize(params: Params, name: str, *, data_dir: Path, out_dir: Path) -> di
     dataset = store.read_dataset(data_dir)
     extractor = image_model(backbone, tuple(dataset.images.shape[1:]))
     dim = int(extractor.output_shape[-1])
-    tmp = store.temp_folder(out_dir)
-    try:
+    with store.building(out_dir) as tmp:
         for split in SPLITS:
             rows = dataset.manifest[dataset.manifest["split"] == split]
             index = rows["row"].to_numpy()
@@ -63,10 +61,6 @@ def featurize(params: Params, name: str, *, data_dir: Path, out_dir: Path) -> di
                 "input_size": cfg.input_size, "pooling": cfg.pooling, "dim": dim, "seed": params.project.seed,
                 "image_shape": list(dataset.images.shape[1:]), "dataset_hash": dataset.meta["dataset_hash"]}
         (tmp / META).write_text(json.dumps(meta, indent=2) + "\n")
-        store.publish(tmp, out_dir)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     log.info("%s features: dim %d, %s", name, dim, {s: int((dataset.manifest["split"] == s).sum()) for s in SPLITS})
     return meta
 

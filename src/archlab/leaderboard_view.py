@@ -1,25 +1,35 @@
-"""The leaderboard for `archlab leaderboard`: from the evaluate stage's metrics file, or from MLflow runs."""
+"""The leaderboard for `archlab leaderboard`: from the evaluate stage's metrics file, or from MLflow runs.
+
+The task decides which entries rank (those holding its first metric), the order (its metric's direction) and the
+columns; nothing here knows a task by name.
+"""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
+from archlab import tasks
 from archlab.errors import ArchlabError
 from archlab.evaluation.report import rank_key
 
-FIELDS = ("accuracy", "accuracy_ci_low", "accuracy_ci_high", "macro_f1", "p_value_vs_best", "latency_ms_batch1",
-          "param_count")
+
+def _ranked(rows: list[dict], task) -> list[dict]:
+    return sorted(rows, key=lambda r: rank_key(r, task.metrics[0]))
 
 
-def from_metrics_file(path: Path) -> list[dict]:
+def from_metrics_file(path: Path, task_name: str | None = None) -> list[dict]:
     """Rows from metrics/evaluate.json, best first."""
     if not path.is_file():
         raise ArchlabError(f"{path}: no evaluation yet; run `dvc repro` (or `make run`) first")
-    metrics = json.loads(path.read_text())
-    rows = [{"architecture": name, **{k: values[k] for k in FIELDS}} for name, values in metrics.items()
-            if "accuracy" in values]  # classifiers (text-to-image generators are scored by caption match)
-    return sorted(rows, key=rank_key)
+    task = tasks.get(task_name)
+    entries = task.leaderboard_entries(json.loads(path.read_text()))
+    if not entries:
+        raise ArchlabError(f"{path}: no entry with {task.metrics[0].name!r}: is it the evaluation of a "
+                           f"{task.name} pipeline? (`task:` in the params file)")
+    keys = [c.key for c in task.leaderboard_columns()]
+    return _ranked([{"architecture": name, **{k: values.get(k) for k in keys}} for name, values in entries.items()],
+                   task)
 
 
 def from_mlflow_runs(params) -> list[dict]:
@@ -28,6 +38,7 @@ def from_mlflow_runs(params) -> list[dict]:
 
     from archlab import tracking
 
+    task = tasks.get(params.task)
     tracking.configure(params)
     summaries = mlflow.search_runs(experiment_names=[tracking.experiment_name(params)],
                                    filter_string="tags.`archlab.stage` = 'evaluate'", order_by=["start_time DESC"],
@@ -38,21 +49,25 @@ def from_mlflow_runs(params) -> list[dict]:
     runs = mlflow.search_runs(experiment_names=[tracking.experiment_name(params)], output_format="list",
                               filter_string=f"tags.`archlab.pipeline_run_id` = '{pipeline}' and "
                                             "tags.`archlab.stage` = 'train'")
-    names = {"accuracy": "test_accuracy", "accuracy_ci_low": "test_accuracy_ci_low",
-             "accuracy_ci_high": "test_accuracy_ci_high", "macro_f1": "test_macro_f1",
-             "p_value_vs_best": "test_p_value_vs_best"}
-    rows = [{"architecture": run.info.run_name, **{k: run.data.metrics.get(names.get(k, k)) for k in FIELDS}}
-            for run in runs if "test_accuracy" in run.data.metrics]
-    return sorted(rows, key=rank_key)
+    headline = f"test_{task.metrics[0].name}"
+
+    def value(run, key: str):
+        return run.data.metrics.get(f"test_{key}", run.data.metrics.get(key))
+
+    rows = [{"architecture": run.info.run_name, **{c.key: value(run, c.key) for c in task.leaderboard_columns()}}
+            for run in runs if headline in run.data.metrics]
+    return _ranked(rows, task)
 
 
-def render(rows: list[dict]) -> str:
-    """Plain-text table for the terminal."""
-    header = f"{'#':>2}  {'architecture':<16} {'test acc':>8}  {'95% CI':<15} {'macro-F1':>8} {'p vs best':>9} " \
-             f"{'ms/img':>7} {'params':>9}"
+def render(rows: list[dict], task_name: str | None = None) -> str:
+    """Plain-text table for the terminal: rank, architecture, then the task's columns."""
+    columns = tasks.get(task_name).leaderboard_columns()
+    widths = [max(len(c.header), 9) for c in columns]
+    header = f"{'#':>2}  {'architecture':<16} " + " ".join(f"{c.header:>{w}}" for c, w in zip(columns, widths,
+                                                                                              strict=True))
     lines = [header, "-" * len(header)]
-    for i, r in enumerate(rows, 1):
-        lines.append(f"{i:>2}  {r['architecture']:<16} {r['accuracy']:>8.4f}  "
-                     f"[{r['accuracy_ci_low']:.3f}, {r['accuracy_ci_high']:.3f}] {r['macro_f1']:>8.4f} "
-                     f"{r['p_value_vs_best']:>9.3f} {r['latency_ms_batch1']:>7.2f} {int(r['param_count']):>9,}")
+    for i, row in enumerate(rows, 1):
+        cells = [("-" if row.get(c.key) is None else format(row[c.key], c.fmt)) for c in columns]
+        lines.append(f"{i:>2}  {row['architecture']:<16} " + " ".join(f"{cell:>{w}}" for cell, w in zip(cells, widths,
+                                                                                                         strict=True)))
     return "\n".join(lines)

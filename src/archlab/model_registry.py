@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import logging
 
-import numpy as np
-
 from archlab.errors import ArchlabError
 
 log = logging.getLogger(__name__)
@@ -74,41 +72,22 @@ def delete_alias(name: str, alias: str) -> None:
         pass
 
 
-def score_version(name: str, version: str, images: np.ndarray, labels: np.ndarray, metric: str,
-                  mase_scale: float = 1.0, judge=None) -> float:
-    """Load a registered version through the registry (as serving would) and score it on the given samples.
+def score_version(name: str, version: str, scorer, metric) -> float:
+    """Load a registered version through the registry (as serving would) and score it on the task's test inputs.
 
-    Classifiers are scored on `labels` by accuracy or macro-F1; forecasters (metric rmse, mae or mase) on the
-    target windows `labels` (N, horizon); generators (caption_match) on caption tokens `images`, their drawings
-    labelled by `judge` = (classifier, image shape).
+    Args:
+        scorer: the task's `Scorer`: the inputs the pyfunc gets and how to score its output frame.
+        metric: the `Metric` to score.
 
     Raises:
-        ArchlabError: the version cannot be loaded or cannot predict.
+        ArchlabError: the version cannot be loaded, cannot predict, or answers in the wrong shape.
     """
     import mlflow
-    from sklearn.metrics import accuracy_score, f1_score
 
     uri = f"models:/{name}/{version}"
     try:
         model = mlflow.pyfunc.load_model(uri)
-        output = model.predict(images.astype(np.int32 if metric == "caption_match" else np.float32))
-        predicted = output.to_numpy(dtype=np.float64) if metric in ("rmse", "mae", "mase", "caption_match") else \
-            output["label"].to_numpy()
+        output = model.predict(scorer.inputs)
+        return float(scorer.score(output, metric))
     except Exception as exc:  # noqa: BLE001 - any load or predict failure disqualifies the version
         raise ArchlabError(f"{uri} failed to load or predict: {type(exc).__name__}: {exc}") from None
-    if metric == "caption_match":
-        from archlab.evaluation.generation import judged_match
-
-        classifier, shape = judge
-        if predicted.shape[1:] != (int(np.prod(shape)),):
-            raise ArchlabError(f"{uri} draws {predicted.shape[1]} pixels per image, expected {shape}")
-        return float(judged_match(classifier, predicted.reshape(len(predicted), *shape), labels).mean())
-    if metric in ("rmse", "mae", "mase"):
-        from archlab.evaluation.forecast import forecast_errors
-
-        if predicted.shape != labels.shape:
-            raise ArchlabError(f"{uri} forecasts shape {predicted.shape}, expected {labels.shape}")
-        return float(forecast_errors(labels, predicted, mase_scale)[metric])
-    if metric == "macro_f1":
-        return float(f1_score(labels, predicted, average="macro"))
-    return float(accuracy_score(labels, predicted))

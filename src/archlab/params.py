@@ -47,14 +47,20 @@ class SplitParams(Strict):
 
 
 class IngestParams(Strict):
-    source: Literal["digits", "image_dir", "npz", "keras", "breast_cancer", "wine", "csv", "co2", "sunspots"] = "digits"
+    source: str = Field("digits", min_length=1, description="one of the task's sources (archlab.tasks)")
     path: str = "data/raw"
     label_column: str = Field("label", min_length=1, description="source csv: the column holding the class")
+    id_column: str | None = Field(None, min_length=1, description="tables csv: a column of sample ids (the "
+                                  "manifest id, never a feature); null: none")
     date_column: str = Field("date", min_length=1, description="forecasting csv: the column of dates")
     value_column: str = Field("value", min_length=1, description="forecasting csv: the column of values")
     window: int = Field(52, ge=2, le=10_000, description="forecasting: past values each prediction sees")
     horizon: int = Field(4, ge=1, le=1_000, description="forecasting: future values each window predicts")
     season: int = Field(52, ge=1, le=10_000, description="forecasting: steps per season (seasonal-naive, MASE)")
+    frequency: str | None = Field(None, min_length=1, description="forecasting csv: the series' step as a pandas "
+                                  "offset alias (D, W-MON, MS, h); null: inferred from the dates")
+    max_gap: int | None = Field(None, ge=0, description="forecasting: most steps in a row that may be missing "
+                                "and interpolated; null: one season")
     missing_fraction: Annotated[float, Field(ge=0.0, lt=0.9)] = Field(
         0.0, description="tables: share of feature cells masked at random (seeded) before training, so imputation "
                          "can be measured against the true values")
@@ -124,9 +130,9 @@ class EvaluateParams(Strict):
 
 
 class RegisterParams(Strict):
-    metric: Literal["accuracy", "macro_f1", "rmse", "mae", "mase", "caption_match"] = Field(
-        "accuracy", description="classification: accuracy | macro_f1 (higher wins); forecasting: rmse | mae | mase "
-                                "(lower wins); text_to_image: caption_match")
+    metric: str | None = Field(
+        None, description="one of the task's metrics (null: its first): classification accuracy | macro_f1 (higher "
+                          "wins); forecasting rmse | mae | mase (lower wins); text_to_image caption_match")
     min_delta: float = Field(0.0, ge=0.0, description="how much the challenger must beat the champion by")
 
 
@@ -152,8 +158,7 @@ class RetrainParams(Strict):
 
 
 class Params(Strict):
-    task: Literal["image_classification", "tabular_classification", "forecasting", "text_to_image"] = \
-        "image_classification"
+    task: str = Field("image_classification", min_length=1, description="a task of archlab.tasks")
     project: ProjectParams = ProjectParams()
     mlflow: MlflowParams = MlflowParams()
     ingest: IngestParams = IngestParams()
@@ -167,23 +172,33 @@ class Params(Strict):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
     @model_validator(mode="after")
-    def _source_fits_task(self) -> Params:
-        from archlab.tasks import FORECASTING, IMAGE, METRICS, SOURCES, TEXT_TO_IMAGE
+    def _fits_task(self) -> Params:
+        """The task exists, and the source, the metric and the task's own rules agree with it."""
+        from archlab import tasks
+        from archlab.errors import ParamsError
 
-        allowed = SOURCES[self.task]
-        if self.ingest.source not in allowed:
+        try:
+            task = tasks.get(self.task)
+        except ParamsError as exc:
+            raise ValueError(str(exc).removeprefix("task: ")) from None
+        if self.ingest.source not in task.sources:
             raise ValueError(f"ingest.source {self.ingest.source!r} does not fit task {self.task!r}; "
-                             f"allowed: {list(allowed)}")
-        if self.task not in (IMAGE, TEXT_TO_IMAGE) and (self.featurize.backbones or self.train.feature_heads):
-            raise ValueError(f"featurize.backbones and train.feature_heads are for images; task {self.task} needs "
-                             "featurize: {backbones: []} and train: {feature_heads: []}")
-        if self.register_.metric not in METRICS[self.task]:
-            raise ValueError(f"register.metric {self.register_.metric!r} does not fit task {self.task!r}; "
-                             f"allowed: {list(METRICS[self.task])}")
-        if self.task == FORECASTING and self.ingest.season > self.ingest.window:
-            raise ValueError(f"ingest.season ({self.ingest.season}) must not exceed ingest.window "
-                             f"({self.ingest.window}): the seasonal-naive forecast reads last season from the window")
+                             f"allowed: {list(task.sources)}")
+        try:
+            task.metric(self.register_.metric)
+        except ValueError as exc:
+            raise ValueError(f"register.{exc}") from None
+        errors = task.param_errors(self)
+        if errors:
+            raise ValueError("; ".join(errors))
         return self
+
+    @property
+    def task_metric(self):
+        """`register.metric` as the task's `Metric` object (null: the task's first metric)."""
+        from archlab import tasks
+
+        return tasks.get(self.task).metric(self.register_.metric)
 
     @property
     def model_names(self) -> list[str]:

@@ -7,8 +7,6 @@ from __future__ import annotations
 import logging
 from dataclasses import asdict, dataclass
 
-import numpy as np
-
 from archlab import model_registry as reg
 from archlab.errors import ArchlabError
 
@@ -31,30 +29,24 @@ class Decision:
         return asdict(self)
 
 
-def improvement(challenger: float, champion: float, metric: str) -> float:
-    """How much better the challenger is: positive when better (higher accuracy, lower forecast error)."""
-    from archlab.tasks import LOWER_IS_BETTER
-
-    return champion - challenger if metric in LOWER_IS_BETTER else challenger - champion
-
-
-def beats(challenger: float, champion: float, min_delta: float, metric: str = "accuracy") -> bool:
-    """Strictly better, and by at least min_delta: an equal score never replaces the champion."""
-    gain = improvement(challenger, champion, metric)
+def beats(challenger: float, champion: float, min_delta: float, metric) -> bool:
+    """Strictly better by `metric` (an `archlab.tasks.Metric`, which knows its direction), and by at least
+    min_delta: an equal score never replaces the champion."""
+    gain = metric.improvement(challenger, champion)
     return gain > 0 and gain >= min_delta
 
 
-def decide_and_apply(project: str, new_version, images: np.ndarray, labels: np.ndarray, *, metric: str,
-                     min_delta: float, mase_scale: float = 1.0, judge=None) -> Decision:
-    """Score the challenger and the current champion on the same images, then move aliases per the rule."""
+def decide_and_apply(project: str, new_version, scorer, *, metric, min_delta: float) -> Decision:
+    """Score the challenger and the current champion on the same test inputs (the task's `Scorer`), then move
+    aliases per the rule."""
     challenger_arch = new_version.tags.get("archlab.architecture", "?")
     try:
-        challenger_score = reg.score_version(project, new_version.version, images, labels, metric, mase_scale, judge)
+        challenger_score = reg.score_version(project, new_version.version, scorer, metric)
     except ArchlabError as exc:
         raise ArchlabError(f"challenger {challenger_arch} (version {new_version.version}) is unusable, no alias "
                            f"moved: {exc}") from None
     current = reg.alias_version(project, reg.CHAMPION)
-    base = {"metric": metric, "challenger_version": str(new_version.version),
+    base = {"metric": metric.name, "challenger_version": str(new_version.version),
             "challenger_architecture": challenger_arch, "challenger_score": challenger_score}
     if current is None:
         return _promote(project, new_version, None, Decision("promoted", "no champion yet", champion_version=None,
@@ -64,7 +56,7 @@ def decide_and_apply(project: str, new_version, images: np.ndarray, labels: np.n
         return Decision("kept", "the challenger is already the champion", champion_version=str(current.version),
                         champion_architecture=champion_arch, champion_score=challenger_score, **base)
     try:
-        champion_score = reg.score_version(project, current.version, images, labels, metric, mase_scale, judge)
+        champion_score = reg.score_version(project, current.version, scorer, metric)
     except ArchlabError as exc:
         log.error("the current champion cannot be used: %s", exc)
         return _promote(project, new_version, current, Decision(
@@ -72,13 +64,13 @@ def decide_and_apply(project: str, new_version, images: np.ndarray, labels: np.n
             champion_version=str(current.version), champion_architecture=champion_arch, champion_score=None, **base))
     common = {"champion_version": str(current.version), "champion_architecture": champion_arch,
               "champion_score": champion_score, **base}
-    gain = improvement(challenger_score, champion_score, metric)
+    gain = metric.improvement(challenger_score, champion_score)
     if beats(challenger_score, champion_score, min_delta, metric):
-        reason = (f"{metric} {challenger_score:.4f} beats the champion's {champion_score:.4f} on today's test split "
-                  f"by {gain:+.4f} (min_delta {min_delta})")
+        reason = (f"{metric.name} {challenger_score:.4f} beats the champion's {champion_score:.4f} on today's test "
+                  f"split by {gain:+.4f} (min_delta {min_delta})")
         return _promote(project, new_version, current, Decision("promoted", reason, **common))
     reg.set_alias(project, reg.CHALLENGER, new_version.version)
-    reason = (f"{metric} {challenger_score:.4f} does not beat the champion's {champion_score:.4f} by more than "
+    reason = (f"{metric.name} {challenger_score:.4f} does not beat the champion's {champion_score:.4f} by more than "
               f"min_delta {min_delta} (improvement {gain:+.4f}); kept the champion")
     return Decision("kept", reason, **common)
 
@@ -105,9 +97,9 @@ def rollback(project: str) -> tuple[str, str]:
     return str(previous.version), str(champion.version) if champion else ""
 
 
-def force_promote(project: str, version: str, images: np.ndarray, labels: np.ndarray, metric: str) -> float:
+def force_promote(project: str, version: str, scorer, metric) -> float:
     """A person's override: make `version` champion after checking it loads and predicts; returns its score."""
-    score = reg.score_version(project, version, images, labels, metric)
+    score = reg.score_version(project, version, scorer, metric)
     current = reg.alias_version(project, reg.CHAMPION)
     if current is not None and str(current.version) != str(version):
         reg.set_alias(project, reg.PREVIOUS, current.version)

@@ -6,51 +6,47 @@ import json
 import logging
 from pathlib import Path
 
-from archlab import locks, modelio, tracking
+from archlab import locks, modelio, tasks, tracking
 from archlab import model_registry as reg
 from archlab.data.store import read_dataset
 from archlab.evaluation.report import rank_key
 from archlab.evaluation.run import test_split
 from archlab.params import Params
 from archlab.promotion import decide_and_apply
-from archlab.tasks import TEXT_TO_IMAGE
 
 log = logging.getLogger(__name__)
 REGISTRY_LOCK = ".archlab/registry.lock"
 
 
-SCORES = ("accuracy", "macro_f1", "rmse", "mae", "mase", "caption_match")  # tagged test_<name> where evaluated
-
-
-def _version_tags(info: dict, run_tags: dict, evaluation: dict) -> dict[str, str]:
+def _version_tags(info: dict, run_tags: dict, evaluation: dict, task) -> dict[str, str]:
+    scores = [m.name for m in task.metrics]  # tagged test_<name> where evaluated
     return {"archlab.architecture": info["architecture"], "archlab.family": info["family"],
-            **{f"test_{k}": f"{evaluation[k]:.4f}" for k in SCORES if k in evaluation},
-            "archlab.task": info.get("task", "image_classification"),
+            **{f"test_{k}": f"{evaluation[k]:.4f}" for k in scores if k in evaluation},
+            "archlab.task": task.name,
             "data_hash": info["data_hash"], "git_commit": run_tags.get("archlab.git_commit", "unknown"),
             "archlab.pipeline_run_id": run_tags.get("archlab.pipeline_run_id", "")}
 
 
-def _register_and_decide(params: Params, infos: dict, run_tags: dict, evaluation: dict, meta: dict,
-                         x_test, y_test, judge=None):
+def _register_and_decide(params: Params, infos: dict, run_tags: dict, evaluation: dict, meta: dict, scorer):
     """Every model as a version of `<project>-<arch>`, the best as a version of `<project>`, then the rule."""
-    project, metric = params.project.name, params.register_.metric
+    task = tasks.get(params.task)
+    project, metric = params.project.name, params.task_metric
+    scores = [m.name for m in task.metrics]
     for name, info in infos.items():
-        tags = _version_tags(info, run_tags[name], evaluation[name])
+        tags = _version_tags(info, run_tags[name], evaluation[name], task)
         version = reg.register_version(
             f"{project}-{name}", info["model_uri"], info["run_id"], tags=tags,
             description=f"{name} ({info['family']}) trained by archlab on {meta['source']} "
                         f"(data {info['data_hash']}); test " + ", ".join(
-                            f"{k} {evaluation[name][k]:.4f}" for k in SCORES if k in evaluation[name]))
+                            f"{k} {evaluation[name][k]:.4f}" for k in scores if k in evaluation[name]))
         log.info("registered %s-%s version %s", project, name, version.version)
-    candidates = [n for n in infos if metric in evaluation[n]]  # text-to-image: generators, not their judges
-    best = min(candidates, key=lambda n: rank_key(evaluation[n], metric) if "latency_ms_batch1" in evaluation[n]
-               else (-evaluation[n][metric], 0.0))
+    candidates = [n for n in infos if metric.name in evaluation[n]]  # text-to-image: generators, not judges
+    best = min(candidates, key=lambda n: rank_key(evaluation[n], metric))
     info = infos[best]
     candidate = reg.register_version(
-        project, info["model_uri"], info["run_id"], tags=_version_tags(info, run_tags[best], evaluation[best]),
-        description=f"best of one archlab pipeline run: {best}, test {metric} {evaluation[best][metric]:.4f}")
-    return decide_and_apply(project, candidate, x_test, y_test, metric=metric, min_delta=params.register_.min_delta,
-                            mase_scale=meta.get("mase_scale", 1.0), judge=judge)
+        project, info["model_uri"], info["run_id"], tags=_version_tags(info, run_tags[best], evaluation[best], task),
+        description=f"best of one archlab pipeline run: {best}, test {metric.name} {evaluation[best][metric.name]:.4f}")
+    return decide_and_apply(project, candidate, scorer, metric=metric, min_delta=params.register_.min_delta)
 
 
 def register(params: Params, *, data_dir: Path, models_dir: Path, evaluation_path: Path, decision_path: Path) -> dict:
@@ -59,18 +55,15 @@ def register(params: Params, *, data_dir: Path, models_dir: Path, evaluation_pat
     project = params.project.name
     evaluation = json.loads(evaluation_path.read_text())
     dataset = read_dataset(data_dir)
-    x_test, y_test, _ = test_split(dataset)
-    judge = None
-    if params.task == TEXT_TO_IMAGE:  # generators are scored on the test captions, by the run's judge classifier
-        judge_name = next(entry["judge"] for entry in evaluation.values() if "judge" in entry)
-        x_test, judge = dataset.tokens("test"), (modelio.load(models_dir / judge_name), dataset.meta["image_shape"])
+    _, y_test, _ = test_split(dataset)
+    scorer = tasks.get(params.task).scorer(dataset, models_dir, evaluation)
     infos = {name: modelio.read_info(models_dir / name) for name in params.model_names}
     infos = {name: info for name, info in infos.items() if not info.get("skipped")}  # not built for this task
     run_tags = {name: reg.client().get_run(info["run_id"]).data.tags for name, info in infos.items()}
     # Parallel `dvc exp` runs each reach this point: one registration and compare-and-move of the aliases at a time
     # per machine, so two challengers are never judged against the same old champion with the worse one landing last.
     with locks.held(tracking.store_root() / REGISTRY_LOCK):
-        decision = _register_and_decide(params, infos, run_tags, evaluation, dataset.meta, x_test, y_test, judge)
+        decision = _register_and_decide(params, infos, run_tags, evaluation, dataset.meta, scorer)
     log.info("%s: %s", decision.decision, decision.reason)
     decision_path.parent.mkdir(parents=True, exist_ok=True)
     record = {**decision.as_dict(), "registered_model": project, "data_hash": dataset.meta["dataset_hash"],

@@ -11,33 +11,23 @@ import pandas as pd
 
 
 class ArchlabClassifier(mlflow.pyfunc.PythonModel):
-    """Classifiers: input images (N, H, W, C) 0..255 or table rows (N, F); output label, class_name and one
-    probability per class. Forecasters (info task "forecasting"): input windows (N, W, 1), output `t+1..t+H`.
-    Generators (family "generative"): input caption tokens (N, T), output pixels `px_<i>` in [0, 1]."""
+    """Every archlab model as one pyfunc: its task (info.json's `task`) reads the input and shapes the answer.
+
+    Classifiers: images (N, H, W, C) 0..255 or table rows in; label, class_name and one probability per class out.
+    Forecasters: windows (N, W, 1) in; `t+1..t+H` out. Generators: caption tokens (N, T) in; pixels `px_<i>` in
+    [0, 1] out.
+    """
 
     def load_context(self, context):
-        from archlab import modelio
+        from archlab import modelio, tasks
 
         self.model = modelio.load(context.artifacts["model"])
         with open(context.artifacts["info"]) as fh:
-            info = json.load(fh)
-        self.class_names = info["class_names"]
-        self.forecaster = info.get("task") == "forecasting"
-        self.generator = info.get("family") == "generative"
-        self.image_shape = tuple(info["input_shape"])
-        self.seed = int(info.get("generation_seed", 0))  # the evaluate stage draws with the same noise
+            self.info = json.load(fh)
+        self.task = tasks.get(self.info.get("task"))
 
     def predict(self, context, model_input, params=None):
-        from archlab import modelio
-
-        samples = np.asarray(model_input.to_numpy() if isinstance(model_input, pd.DataFrame) else model_input)
-        if self.generator:  # caption tokens in; one image per caption, drawn from seeded noise
-            from archlab.architectures.zoo.cross_attention import generate
-
-            return images_frame(generate(self.model, samples, self.image_shape, seed=self.seed))
-        if self.forecaster:
-            return forecasts_frame(modelio.predict_values(self.model, samples))
-        return predictions_frame(modelio.predict_proba(self.model, samples), self.class_names)
+        return self.task.output_frame(self.model, model_input, self.info)
 
 
 def images_frame(images: np.ndarray) -> pd.DataFrame:

@@ -32,7 +32,7 @@ def summary_lines(root: str | Path = ".") -> list[str]:
         from archlab.leaderboard_view import from_metrics_file, render
 
         lines += ["", "Leaderboard (test split; reports/leaderboard.md, reports/evaluation.html):",
-                  render(from_metrics_file(root / "metrics/evaluate.json"))]
+                  render(from_metrics_file(root / "metrics/evaluate.json", meta.get("task")), meta.get("task"))]
     decision = _read_json(root / "reports/register.json")
     if decision is not None:
         challenger = f"{decision['challenger_architecture']} v{decision['challenger_version']}"

@@ -10,14 +10,11 @@ in the project's store instead of vanishing with the copy.
 from __future__ import annotations
 
 import functools
-import json
 import logging
 import os
 import time
 from contextlib import contextmanager
 from pathlib import Path
-
-import numpy as np
 
 from archlab.params import Params
 
@@ -389,23 +386,18 @@ def log_dataset(frame, *, source: str, name: str, digest: str, context: str) -> 
 
 
 @timed
-def log_pyfunc_model(model_path: Path, info_path: Path, example: np.ndarray, task: str = "image_classification") -> str:
-    """Log a model file as an archlab pyfunc with signature and input example; returns the model URI."""
+def log_pyfunc_model(model_path: Path, info_path: Path, example, output) -> str:
+    """Log a model file as an archlab pyfunc with signature and input example; returns the model URI.
+
+    Args:
+        example: two samples as serving receives them (the task's `pyfunc_example`).
+        output: the model's answer to them (the task's `output_frame`), the signature's output schema.
+    """
     import mlflow
 
     import archlab
-    from archlab.serving import forecasts_frame, images_frame, predictions_frame
 
-    example = example.astype(np.int32 if task == "generator" else np.float32)
-    info = json.loads(info_path.read_text())
-    if task == "generator":
-        dummy = images_frame(np.zeros((len(example), *info["input_shape"]), dtype=np.float32))
-    elif task == "forecasting":
-        dummy = forecasts_frame(np.zeros((len(example), info["horizon"])))
-    else:
-        dummy = predictions_frame(np.full((len(example), len(info["class_names"])), 1.0 / len(info["class_names"])),
-                                  info["class_names"])
-    signature = mlflow.models.infer_signature(example, dummy)
+    signature = mlflow.models.infer_signature(example, output)
     logged = mlflow.pyfunc.log_model(
         name="model", python_model=str(Path(archlab.__file__).parent / "pyfunc_entry.py"),
         artifacts={"model": str(model_path), "info": str(info_path)},

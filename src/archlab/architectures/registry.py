@@ -26,30 +26,14 @@ class Architecture:
         name: the registry key, the DVC stage suffix (`train@<name>`) and the params block (`train.<name>`).
         family: a coarse label for the MLflow UI (`mlp`, `convolutional`, `recurrent`, `attention`, `classical`...).
         params: the pydantic schema of `train.<name>`.
-        fit: trains on the images of a `TrainingData` with validated params and returns a `Trained` (None for an
-            architecture that does not classify images).
-        tasks: the `fit` for each other task it supports (`archlab.tasks`), keyed by task name.
+        fits: the `fit` for each task it supports, keyed by task name (`archlab.tasks`): each trains on a
+            `TrainingData` with validated params and returns a `Trained`. A task it has no entry for skips it.
     """
 
     name: str
     family: str
     params: type[BaseModel]
-    fit: Callable[..., Any] | None  # None: not an image model
-    tasks: Mapping[str, Callable[..., Any]] = field(default_factory=dict)
-
-    @property
-    def supported_tasks(self) -> list[str]:
-        from archlab.tasks import IMAGE
-
-        return ([IMAGE] if self.fit is not None else []) + list(self.tasks)
-
-    def fit_for(self, task: str) -> Callable[..., Any]:
-        """The `fit` for `task` (see `archlab.tasks.skip_reason` for the tasks it has none for)."""
-        from archlab.tasks import IMAGE, TEXT_TO_IMAGE
-
-        if task == TEXT_TO_IMAGE and task not in self.tasks:
-            return self.fit  # an image classifier: a judge of generated images
-        return self.fit if task == IMAGE else self.tasks[task]
+    fits: Mapping[str, Callable[..., Any]] = field(default_factory=dict)
 
 
 def register(architecture: Architecture) -> Architecture:

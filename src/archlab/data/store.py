@@ -12,6 +12,8 @@ import hashlib
 import json
 import os
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,9 +46,9 @@ class Dataset:
 
     @property
     def task(self) -> str:
-        from archlab.tasks import IMAGE
+        from archlab.tasks import DEFAULT
 
-        return self.meta.get("task", IMAGE)
+        return self.meta.get("task", DEFAULT)
 
     def tokens(self, name: str) -> np.ndarray | None:
         """A split's caption tokens (text-to-image), in manifest order; None when the dataset has no captions."""
@@ -94,6 +96,23 @@ def temp_folder(final: Path) -> Path:
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     return tmp
+
+
+@contextmanager
+def building(final: str | Path) -> Iterator[Path]:
+    """Build the folder `final` in a fresh temporary sibling, published in place only when the block completes.
+
+    A block that raises (a bad sample, a full disk, Ctrl-C) leaves no temporary folder behind and the previous
+    `final`, if any, untouched: no output that looks complete without being so.
+    """
+    final = Path(final)
+    tmp = temp_folder(final)
+    try:
+        yield tmp
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    publish(tmp, final)
 
 
 def publish(tmp: Path, final: Path) -> None:

@@ -9,13 +9,11 @@ COLUMNS = ["rank", "architecture", "test accuracy [95% CI]", "macro-F1", "log-lo
            "params", "size KB", "train s", "latency ms (b=1)", "throughput/s (b=256)"]
 
 
-def rank_key(result: dict, metric: str = "accuracy") -> tuple[float, float]:
-    """The one ranking rule (leaderboard order, evaluate's best, register's challenger): better `metric` (higher
-    accuracy or F1, lower forecast error), then lower latency at batch size 1. Sort ascending by it, or take the
-    `min`."""
-    from archlab.tasks import LOWER_IS_BETTER
-
-    return (result[metric] if metric in LOWER_IS_BETTER else -result[metric]), result["latency_ms_batch1"]
+def rank_key(result: dict, metric) -> tuple[float, float]:
+    """The one ranking rule (leaderboard order, evaluate's best, register's challenger): the better `metric` (an
+    `archlab.tasks.Metric`, which knows its direction), then the lower latency at batch size 1. Sort ascending by
+    it, or take the `min`."""
+    return metric.sort_key(result[metric.name]), result.get("latency_ms_batch1", 0.0)
 
 
 def _verdict(row: dict, best: str, alpha: float) -> str:
@@ -27,7 +25,9 @@ def _verdict(row: dict, best: str, alpha: float) -> str:
 
 def leaderboard_rows(results: dict[str, dict], alpha: float) -> list[list[str]]:
     """Table cells, best first; each model's verdict against the best comes from the paired test."""
-    ranked = sorted(results.values(), key=rank_key)
+    from archlab.tasks.classification import CLASSIFICATION_METRICS
+
+    ranked = sorted(results.values(), key=lambda r: rank_key(r, CLASSIFICATION_METRICS[0]))
     best = ranked[0]["architecture"]
     return [[str(i), r["architecture"],
              f"{r['accuracy']:.4f} [{r['accuracy_ci_low']:.3f}, {r['accuracy_ci_high']:.3f}]",
@@ -60,11 +60,11 @@ def extra_sections(results: dict[str, dict], skipped: dict[str, str]) -> list[st
     return lines
 
 
-def markdown(results: dict[str, dict], *, alpha: float, n_test: int, dataset: str, task: str = "image_classification",
+def markdown(results: dict[str, dict], *, alpha: float, n_test: int, dataset: str, task,
              skipped: dict[str, str] | None = None, extra: list[str] | None = None) -> str:
+    """The classification leaderboard in Markdown; `task` (an `archlab.tasks.Task`) names the samples."""
     rows = leaderboard_rows(results, alpha)
-    unit = "test images" if task == "image_classification" else "test rows"
-    lines = [f"# Leaderboard: {dataset}, {n_test} {unit}", "", f"Task: {task}.", "",
+    lines = [f"# Leaderboard: {dataset}, {n_test} {task.sample_noun}", "", f"Task: {task.name}.", "",
              f"Same held-out test split for every model. Interval: bootstrap; 'vs best': exact McNemar test on the "
              f"paired predictions at alpha={alpha} ('no sig. diff.' means the gap could be chance).", "",
              "| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
@@ -74,7 +74,7 @@ def markdown(results: dict[str, dict], *, alpha: float, n_test: int, dataset: st
 
 
 def html_report(results: dict[str, dict], *, alpha: float, n_test: int, dataset: str, figures: dict[str, str],
-                task: str = "image_classification", skipped: dict[str, str] | None = None,
+                task, skipped: dict[str, str] | None = None,
                 extra: list[str] | None = None) -> str:
     """A self-contained page (figures referenced relative to the report)."""
     rows = leaderboard_rows(results, alpha)
@@ -87,7 +87,8 @@ def html_report(results: dict[str, dict], *, alpha: float, n_test: int, dataset:
     return (f"<!doctype html><html><head><meta charset='utf-8'><title>archlab leaderboard</title><style>"
             "body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #ccc;"
             "padding:4px 8px;text-align:right}figure{display:inline-block;margin:1em}</style></head><body>"
-            f"<h1>Leaderboard: {html.escape(dataset)}, {n_test} test samples ({html.escape(task)})</h1>"
+            f"<h1>Leaderboard: {html.escape(dataset)}, {n_test} {html.escape(task.sample_noun)} "
+            f"({html.escape(task.name)})</h1>"
             f"<p>Bootstrap 95% intervals; exact McNemar test against the best at alpha={alpha}.</p>"
             f"<table><tr>{head}</tr>{body}</table>{notes}<h2>Figures</h2>{images}</body></html>")
 

@@ -67,10 +67,13 @@ def run_job(params: Params, *, root: Path, dry_run: bool = False, accept_drift: 
     """
     if not (root / "dvc.yaml").is_file():
         raise ArchlabError(f"{root}: no dvc.yaml here; run `archlab retrain` from the project root")
-    if params.task != "image_classification":
+    from archlab import tasks
+
+    if not tasks.get(params.task).drift_gate:
         from archlab.errors import ParamsError
 
-        raise ParamsError(f"task: archlab retrain supports image_classification only (received {params.task!r}): its "
+        gated = [name for name, task in tasks.registry().items() if task.drift_gate]
+        raise ParamsError(f"task: archlab retrain supports {', '.join(gated)} only (received {params.task!r}): its "
                           "drift gate compares image histograms. Re-run the pipeline with `dvc repro`; register still "
                           "promotes only a better model")
     with lock.exclusive(root / params.retrain.lock_file):

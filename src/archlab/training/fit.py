@@ -54,6 +54,7 @@ class Trained:
     figures: list[Path] = field(default_factory=list)
     companions: dict[str, Any] = field(default_factory=dict)
     tags: dict[str, str] = field(default_factory=dict)  # extra MLflow tags (e.g. where pretrained weights came from)
+    info: dict[str, Any] = field(default_factory=dict)  # extra entries of the model's info.json
 
 
 def make_optimizer(params: KerasFitParams, learning_rate: float | None = None):

@@ -74,17 +74,13 @@ def write_skipped(name: str, family: str, task: str, reason: str, *, model_dir: 
     The evaluate stage lists the skipped architectures with this reason; the register stage passes them over.
     """
     import logging
-    import shutil
+
+    from archlab.data.store import building
 
     logging.getLogger(__name__).warning("%s skipped: %s", name, reason)
     record = {"architecture": name, "family": family, "task": task, "skipped": True, "reason": reason}
-    tmp = model_dir.with_name(f".{model_dir.name}.tmp-{os.getpid()}")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
-    (tmp / "info.json").write_text(json.dumps(record, indent=2) + "\n")
-    if model_dir.exists():
-        shutil.rmtree(model_dir)
-    os.replace(tmp, model_dir)
+    with building(model_dir) as tmp:
+        (tmp / "info.json").write_text(json.dumps(record, indent=2) + "\n")
     write_metrics(metrics_path, {"skipped": True, "reason": reason})
     write_epoch_plot(plots_path, [])
     return record

@@ -10,14 +10,13 @@ import subprocess
 import time
 from pathlib import Path
 
-from archlab import device, modelio, tracking
+from archlab import device, modelio, tasks, tracking
 from archlab.architectures.common import KerasFitParams
 from archlab.architectures.registry import get
 from archlab.data import store
-from archlab.data.profile import DATA_PROFILE, profile
+from archlab.data.profile import DATA_PROFILE
 from archlab.errors import ValidationFailed
 from archlab.params import Params
-from archlab.tasks import FORECASTING, IMAGE, skip_reason
 from archlab.training.data import TrainingData, load_training_data
 from archlab.training.fit import FitContext
 from archlab.training.record import summary_metrics, write_epoch_plot, write_metrics, write_skipped
@@ -31,15 +30,6 @@ def require_validation_passed(report: Path) -> None:
         raise ValidationFailed(f"{report}: no validation report; run the validate stage first")
     if not json.loads(report.read_text()).get("success"):
         raise ValidationFailed(f"{report}: the data failed validation; fix it and re-run `dvc repro`")
-
-
-def complete_rows(x):
-    """Samples without a missing (NaN) value, for the logged input example (JSON has no NaN); all if none is."""
-    import numpy as np
-
-    flat = np.asarray(x, dtype=np.float32).reshape(len(x), -1)
-    complete = ~np.isnan(flat).any(axis=1)
-    return x[complete] if complete.any() else np.nan_to_num(np.asarray(x, dtype=np.float32))
 
 
 def tags_of_run(active) -> str:
@@ -72,7 +62,8 @@ def train(params: Params, name: str, *, data_dir: Path, validation_report: Path,
     require_validation_passed(validation_report)
     arch = get(name)
     arch_params = params.train.arch_params(name)
-    reason = skip_reason(arch, params.task)
+    task = tasks.get(params.task)
+    reason = task.skip_reason(arch)
     if reason is not None:
         return write_skipped(name, arch.family, params.task, reason, model_dir=model_dir, metrics_path=metrics_path,
                              plots_path=plots_path)
@@ -87,8 +78,8 @@ def train(params: Params, name: str, *, data_dir: Path, validation_report: Path,
             "archlab.git_commit": git_commit(project_root), "archlab.data_hash": data.dataset_hash,
             "archlab.device": device_info["device"], "archlab.backend": device_info["backend"],
             "archlab.precision": device_info["precision"]}
-    tmp = store.temp_folder(model_dir)
-    try:
+    fitted_for = task.fitted_for(arch)
+    with store.building(model_dir) as tmp:
         with tracking.run(params, run_name=name, tags=tags, project_root=project_root) as active:
             tracking.log_params({"architecture": name, "family": arch.family, "seed": params.project.seed,
                                "n_train": len(data.y_train), "n_val": len(data.y_val),
@@ -96,8 +87,9 @@ def train(params: Params, name: str, *, data_dir: Path, validation_report: Path,
             for split, context in (("train", "training"), ("val", "validation")):
                 tracking.log_dataset(data.manifest[data.manifest["split"] == split], source=data.source,
                                      name=f"ingested-{split}", digest=data.dataset_hash, context=context)
-            if params.task == IMAGE:  # what the drift gate of a later retrain compares new images with
-                tracking.log_dict(profile(data.x_train, data.y_train, data.class_names), DATA_PROFILE)
+            data_profile = task.training_profile(data)
+            if data_profile is not None:  # what the drift gate of a later retrain compares new data with
+                tracking.log_dict(data_profile, DATA_PROFILE)
             if features_dir is not None:
                 meta = json.loads((features_dir / "meta.json").read_text())
                 tracking.log_dataset(data.manifest[data.manifest["split"] != "test"], source=str(features_dir),
@@ -107,37 +99,30 @@ def train(params: Params, name: str, *, data_dir: Path, validation_report: Path,
                              on_epoch=tracking.EpochLogger(active.info.run_id), artifact_dir=tmp / "figures",
                              features_dir=features_dir, season=data.meta.get("season"))
             started = time.perf_counter()
-            trained = arch.fit_for(params.task)(data, arch_params, ctx)
+            trained = arch.fits[fitted_for](data, arch_params, ctx)
             metrics = summary_metrics(trained, time.perf_counter() - started)
             if trained.tags:
                 tracking.set_tags(trained.tags)
             model_path = modelio.save(trained.model, trained.kind, tmp)
             for companion, model in trained.companions.items():
                 model.save(tmp / f"{companion}.keras")
-            info = {"architecture": name, "family": arch.family, "task": params.task, "kind": trained.kind,
+            info = {"architecture": name, "family": arch.family, "task": params.task, "fitted_for": fitted_for,
+                    "kind": trained.kind,
                     "model_file": model_path.name,
                     "class_names": data.class_names, "input_shape": list(data.input_shape),
                     "run_id": active.info.run_id, "data_hash": data.dataset_hash,
                     "train_seconds": metrics["train_seconds"], "param_count": metrics["param_count"],
-                    "pipeline_run_id": tags_of_run(active), **device_info}
-            if params.task == FORECASTING:
-                info["horizon"] = int(data.y_train.shape[1])
+                    "pipeline_run_id": tags_of_run(active), **device_info,
+                    **task.model_info(data, fitted_for, params.project.seed), **trained.info}
             modelio.write_info(tmp, info)
             write_epoch_plot(tmp / "history.csv", trained.history)  # travels with the model (evaluate's input)
             tracking.log_metrics(metrics)
             tracking.log_artifacts(trained.figures, "figures")
-            if arch.family == "generative":  # text-to-image: captions in, images out
-                example, kind = data.text_val[:2], "generator"
-                info["generation_seed"] = params.project.seed
-                modelio.write_info(tmp, info)
-            else:
-                example, kind = complete_rows(data.x_val)[:2], params.task
-            info["model_uri"] = tracking.log_pyfunc_model(model_path, tmp / modelio.INFO, example, task=kind)
+            example = task.pyfunc_example(data, info)
+            # the signature's output is the model's own answer to the example, whatever the task returns
+            output = task.output_frame(trained.model, example, info)
+            info["model_uri"] = tracking.log_pyfunc_model(model_path, tmp / modelio.INFO, example, output)
             modelio.write_info(tmp, info)
-        store.publish(tmp, model_dir)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     metrics["mlflow_seconds"] = round(tracking.seconds_in_mlflow(), 3)  # the benchmark's MLflow cost
     write_metrics(metrics_path, metrics)
     write_epoch_plot(plots_path, trained.history)

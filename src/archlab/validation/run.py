@@ -7,12 +7,11 @@ import logging
 import shutil
 from pathlib import Path
 
+from archlab import tasks
 from archlab.data.store import read_dataset
 from archlab.errors import ValidationFailed
 from archlab.params import Params
-from archlab.tasks import FORECASTING, TABULAR, TEXT_TO_IMAGE
-from archlab.validation.suite import run_suite, summarise
-from archlab.validation.table_suite import run_table_suite
+from archlab.validation.suite import summarise
 
 log = logging.getLogger(__name__)
 
@@ -35,25 +34,7 @@ def validate(params: Params, dataset_dir: str | Path, report_path: str | Path, d
     dataset = read_dataset(dataset_dir)
     docs_dir, report_path = Path(docs_dir), Path(report_path)
     shutil.rmtree(docs_dir, ignore_errors=True)
-    limits = {"min_per_class": params.validate_.min_per_class,
-              "max_imbalance_ratio": params.validate_.max_imbalance_ratio, "docs_dir": docs_dir}
-    if dataset.task == TABULAR:
-        checks = run_table_suite(dataset.images, dataset.manifest, dataset.meta,
-                                 max_null_fraction=params.validate_.max_null_fraction, **limits)
-    elif dataset.task == FORECASTING:
-        import pandas as pd
-
-        from archlab.ingest_series import SERIES
-        from archlab.validation.series_suite import run_series_suite
-
-        checks = run_series_suite(pd.read_csv(Path(dataset_dir) / SERIES), dataset.manifest,
-                                  min_windows=params.validate_.min_per_class, docs_dir=docs_dir)
-    else:
-        checks = run_suite(dataset.images, dataset.manifest, dataset.meta, **limits)
-        if dataset.task == TEXT_TO_IMAGE:
-            from archlab.validation.caption_suite import run_caption_suite
-
-            checks += run_caption_suite(dataset.manifest, dataset.meta["class_names"], docs_dir=docs_dir)
+    checks = tasks.get(params.task).validate(dataset, params, docs_dir)
     summary = summarise(checks)
     report_path.parent.mkdir(parents=True, exist_ok=True)
     report_path.write_text(json.dumps(summary, indent=2) + "\n")

@@ -93,4 +93,5 @@ def fit(data, params: AutoencoderParams, ctx):
                    metrics={"val_reconstruction_mse": mse}, figures=figures, companions={"autoencoder": autoencoder})
 
 
-register(Architecture(name="autoencoder", family="autoencoder", params=AutoencoderParams, fit=fit))
+register(Architecture(name="autoencoder", family="autoencoder", params=AutoencoderParams,
+                      fits=dict(image_classification=fit)))

@@ -6,7 +6,6 @@ from pydantic import Field
 
 from archlab.architectures.registry import Architecture, register
 from archlab.params import Strict
-from archlab.tasks import FORECASTING, TABULAR
 
 
 class BaselineParams(Strict):
@@ -65,5 +64,6 @@ def fit_tabular(data, params: BaselineParams, ctx):
     return fit_estimator(build_tabular(params), data)
 
 
-register(Architecture(name="baseline", family="classical", params=BaselineParams, fit=fit,
-                      tasks={TABULAR: fit_tabular, FORECASTING: fit_forecaster}))
+register(Architecture(name="baseline", family="classical", params=BaselineParams,
+                      fits=dict(image_classification=fit, tabular_classification=fit_tabular,
+                                forecasting=fit_forecaster)))

@@ -6,12 +6,11 @@ from __future__ import annotations
 
 from archlab.architectures.registry import Architecture, register
 from archlab.architectures.zoo.cross_attention import CrossAttentionParams, fit
-from archlab.tasks import TEXT_TO_IMAGE
 
 
 class CaptionBlindParams(CrossAttentionParams):
     use_caption: bool = False
 
 
-register(Architecture(name="caption_blind", family="generative", params=CaptionBlindParams, fit=None,
-                      tasks={TEXT_TO_IMAGE: fit}))
+register(Architecture(name="caption_blind", family="generative", params=CaptionBlindParams,
+                      fits=dict(text_to_image=fit)))

@@ -42,4 +42,5 @@ def build(input_shape: tuple[int, ...], n_classes: int, params: CnnParams):
     return keras.Model(inputs, outputs, name="cnn")
 
 
-register(Architecture(name="cnn", family="convolutional", params=CnnParams, fit=classifier_fit(build)))
+register(Architecture(name="cnn", family="convolutional", params=CnnParams,
+                      fits=dict(image_classification=classifier_fit(build))))

@@ -16,7 +16,6 @@ from pydantic import Field
 
 from archlab.architectures.common import KerasFitParams
 from archlab.architectures.registry import Architecture, register
-from archlab.tasks import TEXT_TO_IMAGE
 
 PURE_NOISE_SHARE = 0.5  # of the training samples at t = 1, where only the caption tells the digit
 
@@ -105,14 +104,15 @@ def fit(data, params: CrossAttentionParams, ctx):
                         [caption_input(data.text_val)[val_rows], x_val], y_val, params, ctx)
     figures = []
     if ctx.artifact_dir is not None:
-        from archlab.data.captions import caption, encode
+        from archlab.tasks.text_to_image.captions import caption, encode
 
         texts = [caption(name, 1) for name in data.class_names]
         images = generate(model, caption_input(encode(texts, vocabulary, length)), data.input_shape, ctx.seed)
         figures.append(captioned_grid(images * 255.0, texts, ctx.artifact_dir / "generated.png",
                                       "generated from captions", columns=min(10, len(texts))))
-    return Trained(model=model, kind="keras", history=history, figures=figures)
+    return Trained(model=model, kind="keras", history=history, figures=figures,
+                   info={"reads_caption": params.use_caption})
 
 
-register(Architecture(name="cross_attention", family="generative", params=CrossAttentionParams, fit=None,
-                      tasks={TEXT_TO_IMAGE: fit}))
+register(Architecture(name="cross_attention", family="generative", params=CrossAttentionParams,
+                      fits=dict(text_to_image=fit)))

@@ -87,4 +87,5 @@ def fit(data, params: FinetuneParams, ctx):
                          "archlab.weights_description": backbone.description})
 
 
-register(Architecture(name="finetune", family="pretrained", params=FinetuneParams, fit=fit))
+register(Architecture(name="finetune", family="pretrained", params=FinetuneParams,
+                      fits=dict(image_classification=fit)))

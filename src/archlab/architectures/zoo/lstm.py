@@ -11,7 +11,6 @@ from pydantic import Field
 from archlab.architectures.common import KerasFitParams
 from archlab.architectures.forecasting import forecasting_fit
 from archlab.architectures.registry import Architecture, register
-from archlab.tasks import FORECASTING
 from archlab.training.fit import classifier_fit
 
 
@@ -40,5 +39,5 @@ def build(input_shape: tuple[int, ...], n_classes: int, params: LstmParams, fron
     return keras.Model(inputs, outputs, name="lstm")
 
 
-register(Architecture(name="lstm", family="recurrent", params=LstmParams, fit=classifier_fit(build),
-                      tasks={FORECASTING: forecasting_fit(build)}))
+register(Architecture(name="lstm", family="recurrent", params=LstmParams,
+                      fits=dict(image_classification=classifier_fit(build), forecasting=forecasting_fit(build))))

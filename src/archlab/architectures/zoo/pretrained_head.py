@@ -87,4 +87,5 @@ def fit(data, params: PretrainedHeadParams, ctx):
                          "archlab.weights_description": meta["description"]})
 
 
-register(Architecture(name="pretrained_head", family="pretrained", params=PretrainedHeadParams, fit=fit))
+register(Architecture(name="pretrained_head", family="pretrained", params=PretrainedHeadParams,
+                      fits=dict(image_classification=fit)))

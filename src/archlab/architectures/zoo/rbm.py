@@ -6,7 +6,6 @@ from pydantic import Field
 
 from archlab.architectures.registry import Architecture, register
 from archlab.params import Strict
-from archlab.tasks import TABULAR
 
 
 class RbmParams(Strict):
@@ -67,4 +66,5 @@ def fit_tabular(data, params: RbmParams, ctx):
     return fit_estimator(build_tabular(params, ctx.seed), data)
 
 
-register(Architecture(name="rbm", family="energy-based", params=RbmParams, fit=fit, tasks={TABULAR: fit_tabular}))
+register(Architecture(name="rbm", family="energy-based", params=RbmParams,
+                      fits=dict(image_classification=fit, tabular_classification=fit_tabular)))

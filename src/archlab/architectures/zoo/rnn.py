@@ -7,7 +7,6 @@ from pydantic import Field
 from archlab.architectures.common import KerasFitParams
 from archlab.architectures.forecasting import forecasting_fit
 from archlab.architectures.registry import Architecture, register
-from archlab.tasks import FORECASTING
 from archlab.training.fit import classifier_fit
 
 
@@ -35,5 +34,5 @@ def build(input_shape: tuple[int, ...], n_classes: int, params: RnnParams, front
     return keras.Model(inputs, outputs, name="rnn")
 
 
-register(Architecture(name="rnn", family="recurrent", params=RnnParams, fit=classifier_fit(build),
-                      tasks={FORECASTING: forecasting_fit(build)}))
+register(Architecture(name="rnn", family="recurrent", params=RnnParams,
+                      fits=dict(image_classification=classifier_fit(build), forecasting=forecasting_fit(build))))

@@ -11,7 +11,6 @@ from sklearn.base import BaseEstimator, RegressorMixin
 
 from archlab.architectures.registry import Architecture, register
 from archlab.params import Strict
-from archlab.tasks import FORECASTING
 
 
 class SeasonalNaiveParams(Strict):
@@ -42,5 +41,5 @@ def fit(data, params: SeasonalNaiveParams, ctx):
     return fit_forecaster(SeasonalNaive(season=season, horizon=data.y_train.shape[1]), data)
 
 
-register(Architecture(name="seasonal_naive", family="classical", params=SeasonalNaiveParams, fit=None,
-                      tasks={FORECASTING: fit}))
+register(Architecture(name="seasonal_naive", family="classical", params=SeasonalNaiveParams,
+                      fits=dict(forecasting=fit)))

@@ -8,7 +8,6 @@ from archlab.architectures.common import KerasFitParams
 from archlab.architectures.forecasting import forecasting_fit
 from archlab.architectures.registry import Architecture, register
 from archlab.architectures.tabular import tabular_fit
-from archlab.tasks import FORECASTING, TABULAR
 from archlab.training.fit import classifier_fit
 
 
@@ -34,5 +33,7 @@ def build(input_shape: tuple[int, ...], n_classes: int, params: ShallowMlpParams
     return keras.Model(inputs, outputs, name="shallow_mlp")
 
 
-register(Architecture(name="shallow_mlp", family="mlp", params=ShallowMlpParams, fit=classifier_fit(build),
-                      tasks={TABULAR: tabular_fit(build), FORECASTING: forecasting_fit(build)}))
+register(Architecture(name="shallow_mlp", family="mlp", params=ShallowMlpParams,
+                      fits=dict(image_classification=classifier_fit(build),
+                                tabular_classification=tabular_fit(build),
+                                forecasting=forecasting_fit(build))))

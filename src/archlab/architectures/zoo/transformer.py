@@ -10,7 +10,6 @@ from archlab.architectures.common import KerasFitParams
 from archlab.architectures.forecasting import forecasting_fit
 from archlab.architectures.registry import Architecture, register
 from archlab.architectures.tabular import tabular_fit
-from archlab.tasks import FORECASTING, TABULAR
 from archlab.training.fit import classifier_fit
 
 
@@ -111,5 +110,7 @@ def build_sequence(input_shape: tuple[int, ...], horizon: int, params: Transform
     return keras.Model(inputs, outputs, name="sequence_transformer")
 
 
-register(Architecture(name="transformer", family="attention", params=TransformerParams, fit=classifier_fit(build),
-                      tasks={TABULAR: tabular_fit(build_tabular), FORECASTING: forecasting_fit(build_sequence)}))
+register(Architecture(name="transformer", family="attention", params=TransformerParams,
+                      fits=dict(image_classification=classifier_fit(build),
+                                tabular_classification=tabular_fit(build_tabular),
+                                forecasting=forecasting_fit(build_sequence))))

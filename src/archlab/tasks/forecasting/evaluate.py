@@ -44,14 +44,15 @@ def score_forecaster(name: str, folder: Path, x_test, y_test, mase_scale: float,
     return result, predicted
 
 
-def markdown(results: dict, *, metric: str, meta: dict, n_test: int, skipped: dict[str, str]) -> str:
+def markdown(results: dict, *, metric, meta: dict, n_test: int, skipped: dict[str, str]) -> str:
+    """The forecasting leaderboard; `metric` is the `archlab.tasks.Metric` it ranks by."""
     ranked = sorted(results.values(), key=lambda r: report.rank_key(r, metric))
     naive = results.get("seasonal_naive")
     lines = [f"# Leaderboard: {meta['source']} forecasting, {n_test} test windows", "", "Task: forecasting.", "",
              f"Each window: {meta['window']} past values -> the next {meta['horizon']}; test windows are the last "
              f"stretch of the series (targets after every train and val target). Errors over every step of the "
              f"horizon; MASE = MAE / seasonal-naive MAE in the training stretch (season {meta['season']}), under 1 "
-             f"beats it. Ranked by {metric}.", "",
+             f"beats it. Ranked by {metric.name}.", "",
              "| rank | architecture | RMSE | MAE | MASE | RMSE vs seasonal-naive | MAE by step | params | train s | "
              "latency ms (b=1) |", "|" + "---|" * 10]
     for i, r in enumerate(ranked, start=1):
@@ -78,13 +79,13 @@ def _figures(results: dict, predictions: dict, y_test, rows: pd.DataFrame, serie
     }
 
 
-def write_outputs(*, results, predictions, y_test, rows, meta, metric, skipped, series, paths: dict) -> dict:
+def write_outputs(*, results, predictions, y_test, rows, meta, metric, skipped, series, paths) -> dict:
     """metrics JSON, DVC plot data, leaderboard Markdown + HTML and figures; returns the figures."""
-    figures = _figures(results, predictions, y_test, rows, series, paths["figures"], meta["horizon"])
+    figures = _figures(results, predictions, y_test, rows, series, paths.figures, meta["horizon"])
     metrics = {n: {k: r[k] for k in SCALARS} | {"mae_by_step": r["mae_by_step"]} for n, r in results.items()}
-    paths["metrics"].parent.mkdir(parents=True, exist_ok=True)
-    paths["metrics"].write_text(json.dumps(metrics, indent=2) + "\n")
-    plots = paths["plots"]
+    paths.metrics.parent.mkdir(parents=True, exist_ok=True)
+    paths.metrics.write_text(json.dumps(metrics, indent=2) + "\n")
+    plots = paths.plots
     (plots / "confusion").mkdir(parents=True, exist_ok=True)  # declared for classification; forecasts go here
     for name in results:
         pd.DataFrame({"actual": y_test[:, 0], "predicted": predictions[name][:, 0]}).to_csv(
@@ -92,11 +93,11 @@ def write_outputs(*, results, predictions, y_test, rows, meta, metric, skipped, 
     pd.DataFrame([{"architecture": n, "latency_ms_batch1": r["latency_ms_batch1"], "rmse": r["rmse"]}
                   for n, r in results.items()]).to_csv(plots / "accuracy_latency.csv", index=False)
     text = markdown(results, metric=metric, meta=meta, n_test=len(y_test), skipped=skipped)
-    report.write(paths["leaderboard"], text)
+    report.write(paths.leaderboard, text)
     import html as escape
 
-    shown = "".join(f"<figure><img src='{escape.escape(str(p.relative_to(paths['html'].parent)))}'>"
+    shown = "".join(f"<figure><img src='{escape.escape(str(p.relative_to(paths.html.parent)))}'>"
                     f"<figcaption>{escape.escape(k)}</figcaption></figure>" for k, p in figures.items())
-    report.write(paths["html"], f"<!doctype html><html><head><meta charset='utf-8'><title>archlab forecasting"
+    report.write(paths.html, f"<!doctype html><html><head><meta charset='utf-8'><title>archlab forecasting"
                                 f"</title></head><body><pre>{escape.escape(text)}</pre>{shown}</body></html>")
     return figures

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from archlab.data.captions import names_its_class
+from archlab.tasks.text_to_image.captions import names_its_class
 from archlab.validation.suite import Check, _context, _run_table
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -16,11 +15,10 @@ import pandas as pd
 
 from archlab.data import store
 from archlab.data.splits import SPLITS, assign_splits
-from archlab.data.tables import mask_cells, open_table
 from archlab.errors import DataError
 from archlab.ingest import dataset_hash, write_rejected
 from archlab.params import Params
-from archlab.tasks import TABULAR
+from archlab.tasks.tabular_classification.tables import mask_cells, open_table
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +28,7 @@ def row_hash(row: np.ndarray) -> str:
     return hashlib.blake2b(np.ascontiguousarray(row, dtype=np.float64).tobytes(), digest_size=16).hexdigest()
 
 
-def ingest_table(params: Params, out_dir: str | Path, rejected_csv: str | Path) -> dict:
+def ingest_table(params: Params, out_dir: str | Path, rejected_csv: str | Path, task_name: str) -> dict:
     """Read the configured table, mask cells if asked, split it and write the dataset folder.
 
     Returns:
@@ -52,13 +50,12 @@ def ingest_table(params: Params, out_dir: str | Path, rejected_csv: str | Path) 
                              "class_name": [table.class_names[i] for i in table.y], "source_ref": table.refs,
                              "content_hash": hashes})
     manifest.insert(2, "split", assign_splits(table.y, hashes, params.ingest.split, params.project.seed))
-    tmp = store.temp_folder(out_dir)
-    try:
+    with store.building(out_dir) as tmp:
         np.save(tmp / store.FEATURES, features.astype(np.float32))
         np.save(tmp / store.TRUTH, table.x.astype(np.float32))
         np.save(tmp / store.LABELS, table.y)
         manifest.to_csv(tmp / store.MANIFEST, index=False)
-        meta = {"task": TABULAR, "source": table.name, "class_names": table.class_names,
+        meta = {"task": task_name, "source": table.name, "class_names": table.class_names,
                 "n_classes": len(table.class_names), "feature_names": table.feature_names,
                 "image_shape": [len(table.feature_names)], "count": len(table.y), "rejected": len(table.rejected),
                 "missing_fraction": params.ingest.missing_fraction,
@@ -66,10 +63,6 @@ def ingest_table(params: Params, out_dir: str | Path, rejected_csv: str | Path) 
                 "split_counts": {s: int((manifest["split"] == s).sum()) for s in SPLITS},
                 "seed": params.project.seed, "dataset_hash": dataset_hash(manifest)}
         store.write_meta(tmp, meta)
-        store.publish(tmp, out_dir)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     log.info("ingested %d rows x %d features of %d classes from %s (%d cells masked), splits %s", meta["count"],
              len(table.feature_names), meta["n_classes"], table.name, meta["masked_cells"], meta["split_counts"])
     return meta

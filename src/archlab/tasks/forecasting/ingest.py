@@ -9,25 +9,23 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import shutil
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from archlab.data import store
-from archlab.data.series import chronological_split, open_series, seasonal_scale, windows
 from archlab.data.splits import SPLITS
 from archlab.errors import DataError
 from archlab.ingest import dataset_hash, write_rejected
 from archlab.params import Params
-from archlab.tasks import FORECASTING
+from archlab.tasks.forecasting.series import chronological_split, open_series, seasonal_scale, step_unit, windows
 
 log = logging.getLogger(__name__)
 SERIES = "series.csv"
 
 
-def ingest_series(params: Params, out_dir: str | Path, rejected_csv: str | Path) -> dict:
+def ingest_series(params: Params, out_dir: str | Path, rejected_csv: str | Path, task_name: str) -> dict:
     """Read the configured series, cut it into windows, split them in time and write the dataset folder.
 
     Returns:
@@ -56,25 +54,23 @@ def ingest_series(params: Params, out_dir: str | Path, rejected_csv: str | Path)
     cut_test = round(len(series.values) * (p.split.train + p.split.val))
     position = np.arange(len(series.values))
     stretch = np.where(position < cut_val, "train", np.where(position < cut_test, "val", "test"))
-    tmp = store.temp_folder(out_dir)
-    try:
+    with store.building(out_dir) as tmp:
         np.save(tmp / store.FEATURES, inputs[..., None].astype(np.float32))
         np.save(tmp / store.LABELS, targets.astype(np.float32))
         manifest.to_csv(tmp / store.MANIFEST, index=False)
         pd.DataFrame({"date": series.dates, "value": series.values, "split": stretch}).to_csv(tmp / SERIES,
                                                                                               index=False)
-        meta = {"task": FORECASTING, "source": series.name, "class_names": [], "n_classes": 0,
+        meta = {"task": task_name, "source": series.name, "class_names": [], "n_classes": 0,
                 "image_shape": [p.window, 1], "window": p.window, "horizon": p.horizon, "season": p.season,
                 "count": int(len(split)), "n_values": int(len(series.values)), "interpolated": series.filled,
+                "missing_dates": series.missing_dates, "frequency": series.frequency,
                 "rejected": 0, "mase_scale": seasonal_scale(series.values[:cut_val], p.season),
                 "first_date": series.dates[0], "last_date": series.dates[-1],
                 "split_counts": {s: int((split == s).sum()) for s in SPLITS},
                 "seed": params.project.seed, "dataset_hash": dataset_hash(manifest)}
         store.write_meta(tmp, meta)
-        store.publish(tmp, out_dir)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    log.info("ingested %s: %d values (%d interpolated) -> %d windows of %d predicting %d, splits %s", series.name,
-             meta["n_values"], series.filled, meta["count"], p.window, p.horizon, meta["split_counts"])
+    unit = step_unit(series.frequency)
+    log.info("ingested %s: %s of %s %s interpolated (%d absent dates, frequency %s) -> %d windows of %d predicting "
+             "%d, splits %s", series.name, f"{series.filled:,}", f"{meta['n_values']:,}", unit, series.missing_dates,
+             series.frequency, meta["count"], p.window, p.horizon, meta["split_counts"])
     return meta

@@ -26,7 +26,7 @@ def score_generator(name: str, folder, tokens: np.ndarray, labels: np.ndarray, j
 
     info = modelio.read_info(folder)
     model = modelio.load(folder)
-    blind = not params.train.arch_params(name).use_caption
+    blind = not info.get("reads_caption", True)
     started = time.perf_counter()
     images = generate(model, np.zeros_like(tokens) if blind else tokens, tuple(image_shape), seed)
     seconds = time.perf_counter() - started

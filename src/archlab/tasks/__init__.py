@@ -1,0 +1,57 @@
+"""The registry of tasks, chosen by `task:` in params.yaml.
+
+One task = one package under `archlab/tasks/` whose `__init__` calls `register(...)`; packages here are
+discovered, not listed, like the architectures in `archlab/architectures/zoo/`. Shared modules (`base`,
+`classification`, `images`) are plain modules and are not tasks. Task packages import their heavy libraries inside
+their methods, so reading params never pays for TensorFlow.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+
+from archlab.tasks.base import Metric, Task
+
+__all__ = ["DEFAULT", "Metric", "Task", "get", "names", "register", "registry"]
+
+DEFAULT = "image_classification"  # what params.yaml and meta.json mean when they name no task
+REGISTRY: dict[str, Task] = {}
+
+
+def register(task: Task) -> Task:
+    """Add a task instance to the registry; a second one with the same name is a programming error."""
+    if task.name in REGISTRY:
+        raise ValueError(f"task {task.name!r} is registered twice")
+    REGISTRY[task.name] = task
+    return task
+
+
+def registry() -> dict[str, Task]:
+    """Every task, importing each task package under `archlab/tasks/` once."""
+    import archlab.tasks as package
+
+    for module in pkgutil.iter_modules(package.__path__):
+        if module.ispkg:
+            importlib.import_module(f"{package.__name__}.{module.name}")
+    return REGISTRY
+
+
+def names() -> list[str]:
+    return sorted(registry())
+
+
+def get(name: str | None) -> Task:
+    """The task registered as `name` (None: the default); an unknown name is a ParamsError listing the known."""
+    from archlab.errors import ParamsError
+
+    name = name or DEFAULT
+    if name not in REGISTRY:
+        try:  # only the named package: a stage never imports the other tasks' code
+            importlib.import_module(f"{__name__}.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{__name__}.{name}":
+                raise
+    if name not in REGISTRY:
+        raise ParamsError(f"task: unknown task {name!r}; known: {names()}")
+    return REGISTRY[name]

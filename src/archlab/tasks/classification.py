@@ -1,0 +1,188 @@
+"""What the classification tasks share (images, table rows, and text-to-image's judges): probabilities out,
+accuracy and macro-F1 with bootstrap intervals and McNemar tests, the confusion matrix, and class predictions from
+`predict` and `serve`. Task-specific extras come in through the hooks `extra_scores` and `extra_figures`.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from archlab import modelio
+from archlab.evaluation.report import rank_key
+from archlab.tasks.base import Column, EvaluationPaths, Metric, Scorer, Task, numeric_samples
+
+log = logging.getLogger(__name__)
+SCALARS = ("accuracy", "accuracy_ci_low", "accuracy_ci_high", "macro_f1", "log_loss", "p_value_vs_best",
+           "param_count", "model_size_bytes", "train_seconds", "latency_ms_batch1", "throughput_batch256")
+TEST_KEYS = ("accuracy", "accuracy_ci_low", "accuracy_ci_high", "macro_f1", "log_loss", "p_value_vs_best")
+CLASSIFICATION_METRICS = (Metric("accuracy", higher_is_better=True, label="test accuracy"),
+                          Metric("macro_f1", higher_is_better=True, label="macro-F1"))
+
+
+def score_model(name: str, folder: Path, x_test: np.ndarray, y_test: np.ndarray, class_names: list[str],
+                params) -> tuple[dict, np.ndarray]:
+    """All test metrics of one classifier, and its probabilities."""
+    from archlab.evaluation import latency
+    from archlab.evaluation.scoring import bootstrap_interval, classification_metrics
+
+    info = modelio.read_info(folder)
+    model = modelio.load(folder)
+    proba = modelio.predict_proba(model, x_test)
+    metrics = classification_metrics(y_test, proba, class_names)
+    low, high = bootstrap_interval(proba.argmax(axis=1) == y_test, n_resamples=params.evaluate.bootstrap_resamples,
+                                   confidence=params.evaluate.confidence, seed=params.project.seed)
+    cost = latency.measure(model, x_test, single_calls=params.evaluate.latency_calls)
+    result = {"architecture": name, "family": info["family"], **metrics, "accuracy_ci_low": low,
+              "accuracy_ci_high": high, "param_count": info["param_count"], "train_seconds": info["train_seconds"],
+              "model_size_bytes": modelio.model_file(folder).stat().st_size, "run_id": info["run_id"], **cost}
+    return result, proba
+
+
+def common_figures(results: dict, probas: dict, y_test, class_names, models_dir: Path,
+                   figures_dir: Path) -> dict[str, dict[str, Path]]:
+    """Per model a confusion matrix; shared (key '') the validation curves and accuracy against latency."""
+    from archlab.figures import confusion_chart, line_chart, scatter_chart
+
+    out: dict[str, dict[str, Path]] = {"": {}}
+    for name, result in results.items():
+        out[name] = {"confusion": confusion_chart(result["confusion_matrix"], class_names,
+                                                  figures_dir / f"confusion_{name}.png",
+                                                  f"{name}: test confusion matrix")}
+    curves = {}
+    for name in results:
+        csv = models_dir / name / "history.csv"
+        if csv.is_file():
+            frame = pd.read_csv(csv).dropna(subset=["val_accuracy"])
+            curves[name] = (frame["epoch"].tolist(), frame["val_accuracy"].tolist())
+    if curves:
+        out[""]["training curves"] = line_chart(curves, figures_dir / "training_curves.png", xlabel="epoch",
+                                                ylabel="val accuracy", title="Validation accuracy per epoch")
+    out[""]["accuracy vs latency"] = scatter_chart(
+        {n: (r["latency_ms_batch1"], r["accuracy"]) for n, r in results.items()}, figures_dir / "accuracy_latency.png",
+        xlabel="latency per image at batch 1 (ms, log scale)", ylabel="test accuracy", title="Accuracy vs latency")
+    return out
+
+
+def write_plots(plots_dir: Path, results: dict, probas: dict, y_test: np.ndarray, class_names: list[str]) -> None:
+    """DVC plot data: per-sample (actual, predicted) for the confusion template; accuracy vs latency."""
+    confusion_dir = plots_dir / "confusion"
+    confusion_dir.mkdir(parents=True, exist_ok=True)
+    for name in results:
+        pd.DataFrame({"actual": [class_names[i] for i in y_test],
+                      "predicted": [class_names[i] for i in probas[name].argmax(axis=1)]}).to_csv(
+            confusion_dir / f"{name}.csv", index=False)
+    pd.DataFrame([{"architecture": n, "latency_ms_batch1": r["latency_ms_batch1"], "accuracy": r["accuracy"]}
+                  for n, r in results.items()]).to_csv(plots_dir / "accuracy_latency.csv", index=False)
+
+
+class ClassificationTask(Task):
+    """A task whose models output one probability per class."""
+
+    metrics = CLASSIFICATION_METRICS
+
+    def pyfunc_example(self, data, info: dict):
+        """Two complete validation samples (JSON has no NaN for a masked cell)."""
+        x = np.asarray(data.x_val, dtype=np.float32)
+        flat = x.reshape(len(x), -1)
+        complete = ~np.isnan(flat).any(axis=1)
+        return (x[complete] if complete.any() else np.nan_to_num(x))[:2]
+
+    def output_frame(self, model, samples, info: dict) -> pd.DataFrame:
+        from archlab.serving import predictions_frame
+
+        proba = modelio.predict_proba(model, numeric_samples(samples))
+        class_names = info.get("class_names") or [str(i) for i in range(proba.shape[1])]  # a bare model file
+        return predictions_frame(proba, class_names)
+
+    def render_predictions(self, frame: pd.DataFrame) -> list[str]:
+        return [f"{row.input}\t{row.class_name}\t(label {row.label})" for row in frame.itertuples()]
+
+    def leaderboard_columns(self) -> list[Column]:
+        return [Column("accuracy", "test acc"), Column("accuracy_ci_low", "CI low", ".3f"),
+                Column("accuracy_ci_high", "CI high", ".3f"), Column("macro_f1", "macro-F1"),
+                Column("p_value_vs_best", "p vs best", ".3f"), Column("latency_ms_batch1", "ms/img", ".2f"),
+                Column("param_count", "params", ",.0f")]
+
+    def scorer(self, dataset, models_dir: Path, evaluation: dict) -> Scorer:
+        from archlab.evaluation.run import test_split
+
+        x_test, y_test, _ = test_split(dataset)
+
+        def score(output: pd.DataFrame, metric: Metric) -> float:
+            from sklearn.metrics import accuracy_score, f1_score
+
+            predicted = output["label"].to_numpy()
+            if metric.name == "macro_f1":
+                return float(f1_score(y_test, predicted, average="macro"))
+            return float(accuracy_score(y_test, predicted))
+
+        return Scorer(inputs=self.registry_inputs(dataset, x_test), score=score)
+
+    def registry_inputs(self, dataset, x_test):
+        """The test samples as the pyfunc takes them (a table task may turn them back into raw columns)."""
+        return np.asarray(x_test, dtype=np.float32)
+
+    # -- evaluation ---------------------------------------------------------------------------------------------
+    def extra_scores(self, results: dict, dataset, models_dir: Path, params) -> None:
+        """Hook: add task-specific scores to `results` (the tables' imputation quality)."""
+
+    def extra_figures(self, figures: dict, results: dict, probas: dict, x_test, y_test, class_names,
+                      models_dir: Path, figures_dir: Path, params) -> None:
+        """Hook: add task-specific figures (the images' misclassified grids, the autoencoder's uses)."""
+
+    def evaluate(self, params, dataset, names: list[str], skipped: dict[str, str], *, models_dir: Path,
+                 paths: EvaluationPaths) -> dict[str, dict]:
+        results, extra, figures = self.evaluate_classifiers(params, dataset, names, skipped, models_dir, paths)
+        self.write_reports(params, dataset, results, skipped, figures, paths, metrics={}, extra=extra)
+        return results
+
+    def evaluate_classifiers(self, params, dataset, names, skipped, models_dir: Path, paths: EvaluationPaths):
+        """Score the classifiers; returns results, extra report lines and figures."""
+        from archlab.evaluation.run import test_split
+        from archlab.evaluation.scoring import mcnemar_p_value
+
+        x_test, y_test, _ = test_split(dataset)
+        class_names = dataset.meta["class_names"]
+        results, probas = {}, {}
+        for name in names:
+            results[name], probas[name] = score_model(name, models_dir / name, x_test, y_test, class_names, params)
+            log.info("%s: test accuracy %.4f", name, results[name]["accuracy"])
+        self.extra_scores(results, dataset, models_dir, params)
+        metric = self.metric("accuracy")
+        best = min(results, key=lambda n: rank_key(results[n], metric))
+        correct = {name: proba.argmax(axis=1) == y_test for name, proba in probas.items()}
+        for name in results:
+            results[name]["p_value_vs_best"] = 1.0 if name == best else mcnemar_p_value(correct[name], correct[best])
+        figures = common_figures(results, probas, y_test, class_names, models_dir, paths.figures)
+        self.extra_figures(figures, results, probas, x_test, y_test, class_names, models_dir, paths.figures, params)
+        write_plots(paths.plots, results, probas, y_test, class_names)
+        return results, [], figures
+
+    def write_reports(self, params, dataset, results: dict, skipped: dict, figures: dict, paths: EvaluationPaths, *,
+                      metrics: dict, extra: list[str]) -> None:
+        """metrics/evaluate.json, the Markdown and HTML leaderboards, and the MLflow records."""
+        import json
+
+        from archlab.evaluation import report
+        from archlab.evaluation.run import log_to_mlflow
+
+        metrics = {name: {k: r[k] for k in SCALARS} | {"per_class": r["per_class"]}
+                   | {key: r[key] for key in ("imputation", "denoising") if key in r}
+                   for name, r in results.items()} | metrics
+        paths.metrics.parent.mkdir(parents=True, exist_ok=True)
+        paths.metrics.write_text(json.dumps(metrics, indent=2) + "\n")
+        n_test = int((dataset.manifest["split"] == "test").sum())
+        meta = {"alpha": params.evaluate.alpha, "n_test": n_test, "dataset": dataset.meta["source"],
+                "task": self, "skipped": skipped, "extra": extra}
+        report.write(paths.leaderboard, report.markdown(results, **meta))
+        shown = {f"{n}: {kind}": str(p.relative_to(paths.html.parent)) for n, f in figures.items()
+                 for kind, p in f.items()}
+        report.write(paths.html, report.html_report(results, figures=shown, **meta))
+        best = min(results, key=lambda n: rank_key(results[n], self.metric("accuracy")))
+        log_to_mlflow(params, self, results, figures, [paths.leaderboard, paths.html], best, skipped,
+                      scalars=SCALARS, test_keys=TEST_KEYS)
+

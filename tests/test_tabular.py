@@ -192,3 +192,109 @@ def test_an_architecture_without_a_tabular_builder_writes_a_skip_record(cancer, 
     assert sorted(p.name for p in (tmp_path / "models/cnn").iterdir()) == ["info.json"]  # no model file
     assert not (tmp_path / "mlruns").exists() and not (tmp_path / "mlflow.db").exists()
     assert json.loads((tmp_path / "cnn.json").read_text())["skipped"] is True
+
+
+def customers_csv(path, rows: int = 240, seed: int = 0):
+    """A real-looking table: an id column, a text category that drives the class, numbers with empty cells, and
+    string class names."""
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    colour = rng.choice(["red", "green", "blue"], size=rows)
+    size = rng.normal(10.0, 3.0, size=rows)
+    churned = (colour == "red") | ((colour == "blue") & (size > 10.0))
+    weight = rng.normal(70.0, 10.0, size=rows)
+    weight[rng.random(rows) < 0.1] = np.nan
+    frame = pd.DataFrame({"customer_id": [f"C{i:05d}" for i in range(rows)], "colour": colour,
+                          "size": size.round(2), "weight": weight.round(1),
+                          "status": np.where(churned, "churned", "stayed")})
+    frame.to_csv(path, index=False)
+    return frame
+
+
+@pytest.fixture(scope="module")
+def customers(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("customers")
+    customers_csv(folder / "customers.csv")
+    params = tabular_params({"source": "csv", "path": str(folder / "customers.csv"), "label_column": "status",
+                             "id_column": "customer_id"})
+    ingest(params, folder / "ingested", folder / "rejected.csv")
+    validate(params, folder / "ingested", folder / "validation.json", folder / "docs")
+    return folder, params
+
+
+def test_a_csv_with_an_id_and_a_text_category_is_encoded_from_the_train_split(customers):
+    folder, _ = customers
+    dataset = read_dataset(folder / "ingested")
+    meta = dataset.meta
+    assert meta["feature_names"] == ["colour", "size", "weight"] and meta["id_column"] == "customer_id"
+    assert meta["class_names"] == ["churned", "stayed"]
+    colour = meta["columns"][0]
+    assert colour == {"name": "colour", "kind": "categorical", "categories": ["blue", "green", "red"]}
+    assert dataset.manifest["id"].str.match(r"C\d{5}").all()  # the file's ids, never a feature
+    codes = np.asarray(dataset.images)[:, 0]
+    assert set(np.unique(codes)) <= {1.0, 2.0, 3.0}
+    assert json.loads((folder / "validation.json").read_text())["success"] is True
+
+
+def test_categories_come_from_the_train_split_and_unseen_ones_take_the_unknown_slot():
+    from archlab.tasks.tabular_classification.tables import Table, encode_categories, encode_column
+
+    raw = np.array(["red", "green", None, "violet"], dtype=object)
+    table = Table(name="t", x=np.full((4, 1), np.nan), y=np.zeros(4, dtype=np.int64), class_names=["a"],
+                  feature_names=["colour"], refs=["r"] * 4, categorical={0: raw})
+    x, columns = encode_categories(table, train=np.array([True, True, False, False]))
+    assert columns[0]["categories"] == ["green", "red"]  # violet is only in a later split: not a category
+    assert x[:, 0].tolist() == [2.0, 1.0, 0.0, 0.0]
+    assert encode_column(np.array(["red", "teal", np.nan], dtype=object), ["green", "red"]).tolist() == [2, 0, 0]
+
+
+@pytest.mark.parametrize(("cells", "expected"), [
+    ({"when": ["2024-01-0{}".format(i % 9 + 1) for i in range(30)]}, "column 'when' holds dates"),
+    ({"note": [f"free text number {i}" for i in range(30)]}, "column 'note' is free text"),
+])
+def test_a_date_or_free_text_column_is_refused_with_what_to_do(tmp_path, cells, expected):
+    import pandas as pd
+
+    frame = pd.DataFrame({"x": np.arange(30.0), **cells, "kind": ["a", "b"] * 15})
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    params = tabular_params({"source": "csv", "path": str(tmp_path / "t.csv"), "label_column": "kind"})
+    with pytest.raises(DataError, match=expected):
+        ingest(params, tmp_path / "out", tmp_path / "rejected.csv")
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("name", ["baseline", "shallow_mlp", "deep_mlp", "transformer", "rbm"])
+def test_every_tabular_architecture_trains_on_categories_and_predicts_raw_rows(customers, tmp_path, name):
+    """Each architecture learns the colour rule, saves and reloads, and answers rows given as raw CSV columns
+    (an unseen colour included) through the task, as `archlab predict` and the pyfunc do."""
+    import pandas as pd
+
+    from archlab import modelio, tasks
+    from archlab.architectures.registry import get
+    from archlab.training.data import load_training_data
+    from archlab.training.fit import FitContext
+
+    folder, params = customers
+    data = load_training_data(folder / "ingested")
+    arch = get(name)
+    block = {"baseline": {}, "rbm": {"n_components": 16, "n_iter": 10, "C": 10.0},
+             "shallow_mlp": {"hidden_units": 32, "epochs": 40, "learning_rate": 0.01},
+             "deep_mlp": {"hidden_units": [32, 16, 8], "epochs": 40, "learning_rate": 0.01},
+             "transformer": {"embed_dim": 8, "num_heads": 2, "num_layers": 1, "mlp_dim": 16, "epochs": 40,
+                             "learning_rate": 0.01}}[name]
+    if name not in ("baseline", "rbm"):
+        block |= {"patience": 40, "checkpoint_every_s": 0}
+    trained = arch.fits["tabular_classification"](data, arch.params(**block), FitContext(seed=0,
+                                                                                         checkpoint_dir=tmp_path))
+    assert trained.history[-1]["val_accuracy"] >= 0.8
+    saved = modelio.load(modelio.save(trained.model, trained.kind, tmp_path / "model"))
+    task = tasks.get("tabular_classification")
+    info = {"class_names": data.class_names, **task.model_info(data, "tabular_classification", 0)}
+    pd.DataFrame({"customer_id": ["N1", "N2", "N3"], "weight": [70.0, None, 65.0], "colour": ["red", "green", "teal"],
+                  "size": [9.0, 12.0, 10.0]}).to_csv(tmp_path / "new.csv", index=False)
+    rows, names = task.read_inputs([tmp_path / "new.csv"], info)
+    answer = task.output_frame(saved, rows, info).assign(input=names)
+    assert names == ["N1", "N2", "N3"] and len(answer) == 3
+    assert answer["class_name"].tolist()[:2] == ["churned", "stayed"]  # red churns, green stays
+    assert task.render_predictions(answer)[0].startswith("N1\tchurned")

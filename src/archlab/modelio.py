@@ -61,6 +61,7 @@ def load(path: str | Path, *, trust_pickle: bool = False) -> Any:
         # Register archlab's custom layers (transformer, pretrained input pipeline) before deserialising.
         import archlab.architectures.layers  # noqa: F401
         import archlab.architectures.pretrained_layers  # noqa: F401
+        import archlab.architectures.table_layers  # noqa: F401
 
         try:
             return keras.saving.load_model(path, compile=False, safe_mode=True)  # inference only

@@ -24,15 +24,21 @@ def build(params: BaselineParams):
     return make_pipeline(FunctionTransformer(flatten_unit), LogisticRegression(C=params.C, max_iter=params.max_iter))
 
 
-def build_tabular(params: BaselineParams):
-    """Pipeline for table rows: missing cells to the train mean, standardise, logistic regression."""
+def build_tabular(params: BaselineParams, categories: list[int] | None = None):
+    """Pipeline for table rows: missing cells to the train mean, standardise, logistic regression; categorical
+    columns (`categories`: per column its category count) one-hot."""
     from sklearn.impute import SimpleImputer
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    return make_pipeline(SimpleImputer(strategy="mean"), StandardScaler(),
-                         LogisticRegression(C=params.C, max_iter=params.max_iter))
+    classifier = LogisticRegression(C=params.C, max_iter=params.max_iter)
+    if not categories:
+        return make_pipeline(SimpleImputer(strategy="mean"), StandardScaler(), classifier)
+    from archlab.architectures.tabular import column_encoder
+
+    numeric = make_pipeline(SimpleImputer(strategy="mean"), StandardScaler())
+    return make_pipeline(column_encoder(categories, numeric), classifier)
 
 
 def build_forecaster(params: BaselineParams):
@@ -59,9 +65,10 @@ def fit(data, params: BaselineParams, ctx):
 
 
 def fit_tabular(data, params: BaselineParams, ctx):
+    from archlab.architectures.tabular import cardinalities
     from archlab.training.sklearn_fit import fit_estimator
 
-    return fit_estimator(build_tabular(params), data)
+    return fit_estimator(build_tabular(params, cardinalities(data.meta)), data)
 
 
 register(Architecture(name="baseline", family="classical", params=BaselineParams,

@@ -35,7 +35,7 @@ def build(params: RbmParams, seed: int):
     )
 
 
-def build_tabular(params: RbmParams, seed: int):
+def build_tabular(params: RbmParams, seed: int, categories: list[int] | None = None):
     """Pipeline for table rows: scale to [0, 1] -> RBM imputation of missing cells -> logistic regression.
 
     The RBM's use here is imputation (`RbmImputer`); the evaluate stage scores its fills against the true values.
@@ -46,8 +46,13 @@ def build_tabular(params: RbmParams, seed: int):
 
     from archlab.architectures.rbm_imputer import RbmImputer
 
+    scale = MinMaxScaler(clip=True)
+    if categories:  # categorical codes one-hot: already in [0, 1], never missing
+        from archlab.architectures.tabular import column_encoder
+
+        scale = column_encoder(categories, scale)
     return make_pipeline(
-        MinMaxScaler(clip=True),
+        scale,
         RbmImputer(n_components=params.n_components, learning_rate=params.learning_rate, n_iter=params.n_iter,
                    batch_size=params.batch_size, steps=params.imputation_steps, random_state=seed),
         LogisticRegression(C=params.C, max_iter=params.max_iter),
@@ -61,9 +66,10 @@ def fit(data, params: RbmParams, ctx):
 
 
 def fit_tabular(data, params: RbmParams, ctx):
+    from archlab.architectures.tabular import cardinalities
     from archlab.training.sklearn_fit import fit_estimator
 
-    return fit_estimator(build_tabular(params, ctx.seed), data)
+    return fit_estimator(build_tabular(params, ctx.seed, cardinalities(data.meta)), data)
 
 
 register(Architecture(name="rbm", family="energy-based", params=RbmParams,

@@ -69,10 +69,12 @@ def build(input_shape: tuple[int, ...], n_classes: int, params: TransformerParam
     return keras.Model(inputs, outputs, name="transformer")
 
 
-def build_tabular(input_shape: tuple[int, ...], n_classes: int, params: TransformerParams, front=None):
+def build_tabular(input_shape: tuple[int, ...], n_classes: int, params: TransformerParams, front=None,
+                  categories: list[int] | None = None):
     """FT-Transformer: (N, F) table rows -> standardised -> one token per feature (N, F, D) + class token ->
     encoder blocks -> class token -> (N, n_classes). Tokens carry their feature's identity in their own weights,
-    so no position embedding; `patch_size` and `pooling` apply to images only."""
+    so no position embedding; `patch_size` and `pooling` apply to images only. `categories` (per column its
+    category count, 0 for numeric) gives each categorical column's codes their own learned tokens."""
     import keras
     from keras import layers
 
@@ -80,7 +82,12 @@ def build_tabular(input_shape: tuple[int, ...], n_classes: int, params: Transfor
 
     inputs = keras.Input(shape=input_shape, name="features")
     x = front(inputs) if front is not None else inputs
-    x = FeatureTokens(params.embed_dim, name="feature_tokens")(x)
+    if categories:
+        from archlab.architectures.table_layers import CategoryTokens
+
+        x = CategoryTokens(params.embed_dim, categories, name="feature_tokens")(x)
+    else:
+        x = FeatureTokens(params.embed_dim, name="feature_tokens")(x)
     x = ClassToken(name="class_token")(x)
     x = layers.Dropout(params.dropout)(x)
     for _ in range(params.num_layers):
@@ -112,5 +119,5 @@ def build_sequence(input_shape: tuple[int, ...], horizon: int, params: Transform
 
 register(Architecture(name="transformer", family="attention", params=TransformerParams,
                       fits=dict(image_classification=classifier_fit(build),
-                                tabular_classification=tabular_fit(build_tabular),
+                                tabular_classification=tabular_fit(build_tabular, tokens=True),
                                 forecasting=forecasting_fit(build_sequence))))

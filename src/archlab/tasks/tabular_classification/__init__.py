@@ -7,6 +7,7 @@ import logging
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from archlab.tasks import register
 from archlab.tasks.classification import ClassificationTask
@@ -50,10 +51,37 @@ class TabularClassification(ClassificationTask):
                 log.info("%s: imputation RMSE %.4f vs mean imputation %.4f (standardised units, %d cells)", name,
                          scores["imputation_rmse"], scores["mean_imputation_rmse"], scores["imputed_cells"])
 
-    def read_inputs(self, paths: list[Path], info: dict):
-        from archlab.predict import read_arrays
+    def model_info(self, data, fitted_for: str, seed: int) -> dict:
+        """The column layout and id column: `predict` and `serve` take the raw columns and encode them."""
+        return {"columns": data.meta.get("columns") or [{"name": n, "kind": "numeric"}
+                                                        for n in data.meta["feature_names"]],
+                "id_column": data.meta.get("id_column")}
 
-        return read_arrays(paths, info["input_shape"])
+    def pyfunc_example(self, data, info: dict):
+        """Two validation rows as raw columns (categories by name), complete ones first (JSON has no NaN)."""
+        from archlab.tasks.tabular_classification.rows import decode_rows, layout
+
+        x = np.asarray(data.x_val, dtype=np.float64)
+        complete = ~np.isnan(x).any(axis=1)
+        rows = x[complete] if complete.any() else np.nan_to_num(x)
+        return decode_rows(rows[:2], layout(info))
+
+    def output_frame(self, model, samples, info: dict):
+        from archlab.tasks.tabular_classification.rows import encode_frame, layout
+
+        if isinstance(samples, pd.DataFrame) and info.get("columns"):
+            samples = encode_frame(samples, layout(info))
+        return super().output_frame(model, samples, info)
+
+    def registry_inputs(self, dataset, x_test):
+        from archlab.tasks.tabular_classification.rows import decode_rows, layout
+
+        return decode_rows(np.asarray(x_test), layout(dataset.meta))
+
+    def read_inputs(self, paths: list[Path], info: dict):
+        from archlab.tasks.tabular_classification.rows import read_rows
+
+        return read_rows(paths, info)
 
 
 register(TabularClassification())

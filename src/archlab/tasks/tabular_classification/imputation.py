@@ -17,7 +17,9 @@ def imputer_prefix(model):
     steps = getattr(model, "steps", None) or []
     for i, (_, step) in enumerate(steps):
         if isinstance(step, RbmImputer):
-            return model[: i + 1], [s for _, s in steps[:i]]
+            scalers = [s for _, s in steps[:i]]
+            # a column encoder (categorical columns one-hot) has no inverse back to the raw cells: not scored
+            return (model[: i + 1], scalers) if all(hasattr(s, "inverse_transform") for s in scalers) else None
     return None
 
 

@@ -18,14 +18,18 @@ from archlab.data.splits import SPLITS, assign_splits
 from archlab.errors import DataError
 from archlab.ingest import dataset_hash, write_rejected
 from archlab.params import Params
-from archlab.tasks.tabular_classification.tables import mask_cells, open_table
+from archlab.tasks.tabular_classification.tables import encode_categories, mask_cells, open_table
 
 log = logging.getLogger(__name__)
 
 
-def row_hash(row: np.ndarray) -> str:
-    """Content hash of a table row: equal rows share a split, like equal images."""
-    return hashlib.blake2b(np.ascontiguousarray(row, dtype=np.float64).tobytes(), digest_size=16).hexdigest()
+def row_hash(row: np.ndarray, text: tuple = ()) -> str:
+    """Content hash of a table row (its numbers, and its categorical cells' raw text): equal rows share a split,
+    like equal images."""
+    digest = hashlib.blake2b(np.ascontiguousarray(row, dtype=np.float64).tobytes(), digest_size=16)
+    if text:
+        digest.update("\x1f".join("\x00" if v is None else v for v in text).encode())
+    return digest.hexdigest()
 
 
 def ingest_table(params: Params, out_dir: str | Path, rejected_csv: str | Path, task_name: str) -> dict:
@@ -43,23 +47,29 @@ def ingest_table(params: Params, out_dir: str | Path, rejected_csv: str | Path, 
                         f"{params.ingest.max_rejected_fraction}; the list is in {rejected_csv}")
     if len(set(table.y.tolist())) < 2:
         raise DataError(f"{table.name}: only {len(set(table.y.tolist()))} class present; classification needs 2+")
-    hashes = [row_hash(row) for row in table.x]
-    features = mask_cells(table.x, params.ingest.missing_fraction, params.project.seed)
-    manifest = pd.DataFrame({"id": [f"{table.name}-{i:06d}" for i in range(len(table.y))],
+    raw_text = [tuple(table.categorical[j][i] for j in sorted(table.categorical)) for i in range(len(table.y))]
+    hashes = [row_hash(row, text) for row, text in zip(table.x, raw_text, strict=True)]
+    split = assign_splits(table.y, hashes, params.ingest.split, params.project.seed)
+    truth, columns = encode_categories(table, split == "train")
+    numeric = np.array([c["kind"] == "numeric" for c in columns])
+    features = mask_cells(truth, params.ingest.missing_fraction, params.project.seed, numeric)
+    ids = table.ids or [f"{table.name}-{i:06d}" for i in range(len(table.y))]
+    manifest = pd.DataFrame({"id": ids,
                              "row": np.arange(len(table.y)), "label": table.y,
                              "class_name": [table.class_names[i] for i in table.y], "source_ref": table.refs,
                              "content_hash": hashes})
-    manifest.insert(2, "split", assign_splits(table.y, hashes, params.ingest.split, params.project.seed))
+    manifest.insert(2, "split", split)
     with store.building(out_dir) as tmp:
         np.save(tmp / store.FEATURES, features.astype(np.float32))
-        np.save(tmp / store.TRUTH, table.x.astype(np.float32))
+        np.save(tmp / store.TRUTH, truth.astype(np.float32))
         np.save(tmp / store.LABELS, table.y)
         manifest.to_csv(tmp / store.MANIFEST, index=False)
         meta = {"task": task_name, "source": table.name, "class_names": table.class_names,
-                "n_classes": len(table.class_names), "feature_names": table.feature_names,
+                "n_classes": len(table.class_names), "feature_names": table.feature_names, "columns": columns,
+                "id_column": params.ingest.id_column if table.ids else None,
                 "image_shape": [len(table.feature_names)], "count": len(table.y), "rejected": len(table.rejected),
                 "missing_fraction": params.ingest.missing_fraction,
-                "masked_cells": int(np.isnan(features).sum() - np.isnan(table.x).sum()),
+                "masked_cells": int(np.isnan(features).sum() - np.isnan(truth).sum()),
                 "split_counts": {s: int((manifest["split"] == s).sum()) for s in SPLITS},
                 "seed": params.project.seed, "dataset_hash": dataset_hash(manifest)}
         store.write_meta(tmp, meta)

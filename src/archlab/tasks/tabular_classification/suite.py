@@ -40,7 +40,13 @@ def _feature_expectations(gx, table: pd.DataFrame, meta: dict, max_null_fraction
         e.ExpectColumnValuesToBeInSet(column="test_duplicates_train_or_val", value_set=[False], meta=crit),
     ]
     train = table[table["split"] == "train"]
+    kinds = {c["name"]: c for c in meta.get("columns", [])}
     for name in meta["feature_names"]:
+        column = kinds.get(name, {"kind": "numeric"})
+        if column["kind"] == "categorical":  # codes: 0 the unknown slot, 1..K the train split's categories
+            checks.append(e.ExpectColumnValuesToBeInSet(column=name, value_set=[float(k) for k in range(
+                len(column["categories"]) + 1)], meta=crit))
+            continue
         q1, q3 = (float(q) for q in np.nanpercentile(train[name], [25, 75]))
         span = IQR_WIDTHS * max(q3 - q1, 1e-9 + 1e-3 * abs(q3))
         checks += [

@@ -8,7 +8,7 @@ export PATH := $(abspath $(BIN)):$(PATH)
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export GX_ANALYTICS_ENABLED ?= false
 
-.PHONY: setup browser run run-task test lint clean retrain-demo bench
+.PHONY: setup browser run run-task test test-fast lint clean retrain-demo bench
 
 setup: $(STAMP)
 
@@ -40,6 +40,11 @@ browser:
 TEST_WORKERS ?= 2
 test: setup browser
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
+
+# The quick lane while working: everything but the end-to-end tests (`-m "not slow"`: real `dvc repro`, training
+# every architecture, kill/resume subprocesses). `make test` stays the full suite, and CI's.
+test-fast: setup
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile -m "not slow"
 
 bench: setup
 	$(BIN)/python -m bench.run --out reports

@@ -49,6 +49,7 @@ def trained(tiny_data, digits_session_dataset, tmp_path_factory):
     return results
 
 
+@pytest.mark.slow  # trains every architecture (VGG16 fine-tuning included): the fast lane leaves it out
 @pytest.mark.parametrize("name", ARCHITECTURES)
 def test_loss_falls(name, trained, tiny_data):
     result = trained[name]
@@ -62,6 +63,7 @@ def test_loss_falls(name, trained, tiny_data):
         assert len(losses) == 2 and losses[1] < losses[0], (phase, losses)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ARCHITECTURES)
 def test_output_shape_and_save_reload(name, trained, tiny_data, tmp_path):
     result = trained[name]
@@ -74,6 +76,7 @@ def test_output_shape_and_save_reload(name, trained, tiny_data, tmp_path):
     np.testing.assert_allclose(after, before, rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.slow
 def test_autoencoder_reconstructs_and_draws_its_grid(trained):
     result = trained["autoencoder"]
     assert 0.0 < result.metrics["val_reconstruction_mse"] < 0.25

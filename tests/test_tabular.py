@@ -250,7 +250,7 @@ def test_categories_come_from_the_train_split_and_unseen_ones_take_the_unknown_s
 
 
 @pytest.mark.parametrize(("cells", "expected"), [
-    ({"when": ["2024-01-0{}".format(i % 9 + 1) for i in range(30)]}, "column 'when' holds dates"),
+    ({"when": [f"2024-01-0{i % 9 + 1}" for i in range(30)]}, "column 'when' holds dates"),
     ({"note": [f"free text number {i}" for i in range(30)]}, "column 'note' is free text"),
 ])
 def test_a_date_or_free_text_column_is_refused_with_what_to_do(tmp_path, cells, expected):

@@ -133,3 +133,113 @@ def test_text_to_image_example_judges_generators_against_the_caption_blind_contr
     (run_,) = mlflow.search_runs(experiment_names=["archlab-text-to-image"], output_format="list",
                                  filter_string="attributes.run_name = 'cross_attention'")
     assert run_.data.metrics["test_caption_match"] == pytest.approx(reads)
+
+
+@pytest.fixture(scope="module")
+def image_repo(tmp_path_factory):
+    text = yaml.safe_dump({
+        "task": "image_classification", "project": {"name": "archlab-images", "seed": 3},
+        "ingest": {"source": "digits", "path": "data/raw"}, "validate": {"min_per_class": 5},
+        "train": {"architectures": ["baseline", "shallow_mlp"], "feature_heads": [], "baseline": {"C": 1.0},
+                  "shallow_mlp": {"hidden_units": 32, "epochs": 5, "patience": 5}},
+        "featurize": {"backbones": []}, "evaluate": {"bootstrap_resamples": 200, "latency_calls": 5},
+        "register": {"metric": "accuracy", "min_delta": 0.0}}, sort_keys=False)
+    repo = make_repo(tmp_path_factory.mktemp("images"), text)
+    run(["dvc", "repro"], repo)
+    return repo
+
+
+@pytest.fixture(scope="module")
+def table_csv_repo(tmp_path_factory):
+    """A user's CSV: an id column, a text category, string class names; every tabular architecture trains."""
+    from tests.test_tabular import customers_csv
+
+    quick = {"epochs": 20, "patience": 20, "learning_rate": 0.01}
+    text = yaml.safe_dump({
+        "task": "tabular_classification", "project": {"name": "archlab-customers", "seed": 1},
+        "ingest": {"source": "csv", "path": "data/raw/customers.csv", "label_column": "status",
+                   "id_column": "customer_id"},
+        "validate": {"min_per_class": 5},
+        "train": {"architectures": ["baseline", "shallow_mlp", "deep_mlp", "transformer", "rbm"], "feature_heads": [],
+                  "baseline": {"C": 1.0}, "shallow_mlp": {"hidden_units": 32, **quick},
+                  "deep_mlp": {"hidden_units": [32, 16, 8], **quick},
+                  "transformer": {"embed_dim": 8, "num_heads": 2, "num_layers": 1, "mlp_dim": 16, **quick},
+                  "rbm": {"n_components": 16, "n_iter": 10, "C": 10.0}},
+        "featurize": {"backbones": []}, "evaluate": {"bootstrap_resamples": 200, "latency_calls": 5},
+        "register": {"metric": "accuracy", "min_delta": 0.0}}, sort_keys=False)
+    folder = tmp_path_factory.mktemp("customers")
+    repo = make_repo(folder, text)
+    customers_csv(repo / "data/raw/customers.csv")
+    run(["dvc", "repro"], repo)
+    return repo
+
+
+def test_a_csv_table_with_ids_and_categories_trains_every_tabular_architecture(table_csv_repo):
+    evaluation = json.loads((table_csv_repo / "metrics/evaluate.json").read_text())
+    assert sorted(evaluation) == ["baseline", "deep_mlp", "rbm", "shallow_mlp", "transformer"]
+    assert all(result["accuracy"] >= 0.8 for result in evaluation.values()), evaluation
+    manifest = (table_csv_repo / "data/ingested/manifest.csv").read_text()
+    assert "C00000" in manifest.splitlines()[1] or "C0" in manifest
+    assert json.loads((table_csv_repo / "reports/register.json").read_text())["decision"] == "promoted"
+
+
+def _predict_inputs(task: str, repo) -> tuple[list[str], int]:
+    """Input files `archlab predict` takes for a task's champion, written into the repo; and how many answers."""
+    import numpy as np
+    import pandas as pd
+
+    from archlab.data.store import read_dataset
+
+    if task == "image_classification":
+        np.save(repo / "images.npy", read_dataset(repo / "data/ingested").split("test")[0][:3])
+        return ["images.npy"], 3
+    if task == "tabular_classification":
+        pd.DataFrame({"customer_id": ["new-1", "new-2", "new-3", "new-4"], "colour": ["red", "green", "violet", None],
+                      "size": [9.0, 12.0, 10.0, 11.0], "weight": [70.0, None, 65.0, 80.0],
+                      "status": ["?", "?", "?", "?"]}).to_csv(repo / "table.csv", index=False)
+        return ["table.csv"], 4
+    if task == "forecasting":
+        np.save(repo / "windows.npy", read_dataset(repo / "data/ingested").split("test")[0][:2])
+        return ["windows.npy"], 2
+    (repo / "captions.txt").write_text("a handwritten seven\nthe digit 3\n")
+    return ["captions.txt"], 2
+
+
+TASK_REPOS = {"image_classification": "image_repo", "tabular_classification": "table_csv_repo",
+              "forecasting": "forecasting_repo", "text_to_image": "text_to_image_repo"}
+
+
+@pytest.mark.parametrize("task", sorted(TASK_REPOS))
+def test_leaderboard_and_predict_answer_for_every_task(task, request):
+    """`archlab leaderboard` (metrics file and MLflow) ranks by the task's own metric in its direction, and
+    `archlab predict` answers one row per input with the registered champion, plain and --json."""
+    from archlab import tasks
+
+    repo = request.getfixturevalue(TASK_REPOS[task])
+    metric = tasks.get(task).metrics[0]
+    evaluation = json.loads((repo / "metrics/evaluate.json").read_text())
+    rows = json.loads(run(["archlab", "leaderboard", "--json"], repo).stdout)
+    ranked = sorted((n for n in evaluation if metric.name in evaluation[n]),
+                    key=lambda n: metric.sort_key(evaluation[n][metric.name]))
+    assert [r["architecture"] for r in rows][0] == ranked[0] and len(rows) == len(ranked)
+    assert all(r[metric.name] == pytest.approx(evaluation[r["architecture"]][metric.name]) for r in rows)
+    plain = run(["archlab", "leaderboard"], repo).stdout
+    assert all(name in plain for name in ranked) and (metric.label or metric.name) in plain
+    from_mlflow = json.loads(run(["archlab", "leaderboard", "--from-mlflow", "--json"], repo).stdout)
+    assert [r["architecture"] for r in from_mlflow] == [r["architecture"] for r in rows]
+    inputs, expected = _predict_inputs(task, repo)
+    answers = json.loads(run(["archlab", "predict", *inputs, "--json"], repo).stdout)
+    assert len(answers) == expected
+    lines = run(["archlab", "predict", *inputs], repo).stdout.strip().splitlines()
+    if task == "text_to_image":
+        assert sum(1 for k in answers[0] if k.startswith("px_")) == 64
+        assert lines[0] == "a handwritten seven:" and len(lines) == expected * 9  # a caption, then 8 rows of shades
+    else:
+        assert len(lines) == expected
+    if task == "tabular_classification":
+        assert [a["input"] for a in answers] == ["new-1", "new-2", "new-3", "new-4"]
+        assert answers[0]["class_name"] == "churned" and lines[0].startswith("new-1\tchurned")
+    if task == "forecasting":
+        assert sorted(k for k in answers[0] if k.startswith("t+")) == ["t+1", "t+2", "t+3", "t+4"]
+    if task == "image_classification":
+        assert {a["class_name"] for a in answers} <= {str(i) for i in range(10)}

@@ -81,6 +81,7 @@ def generators(digits_with_captions, tmp_path_factory):
     return data, trained
 
 
+@pytest.mark.slow  # trains both generators
 def test_the_generator_learns_and_draws_its_caption_grid(generators):
     _, trained = generators
     losses = [row["loss"] for row in trained["cross_attention"].history]
@@ -89,6 +90,7 @@ def test_the_generator_learns_and_draws_its_caption_grid(generators):
     assert grid.name == "generated.png" and grid.stat().st_size > 5_000
 
 
+@pytest.mark.slow
 def test_the_generator_reads_the_caption_and_the_control_cannot(generators):
     from sklearn.linear_model import LogisticRegression
 

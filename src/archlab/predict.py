@@ -1,36 +1,13 @@
-"""`archlab predict`: images or an .npy file in, class predictions out, from a local or registered model."""
+"""`archlab predict`: input files in, the model's answers out, from a local or registered model; the model's task
+reads the inputs and shapes the answers (`Task.read_inputs`, `Task.output_frame`)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from archlab.errors import ArchlabError
-
-
-def read_arrays(paths: list[Path], input_shape: list[int]) -> tuple[np.ndarray, list[str]]:
-    """Table rows (N, F) or series windows (N, W[, 1]) from .npy files, or table rows from .csv files with a
-    header (the feature columns, in training order)."""
-    arrays, names = [], []
-    for path in paths:
-        if not path.is_file():
-            raise ArchlabError(f"{path}: input file not found")
-        if path.suffix.lower() == ".npy":
-            array = np.asarray(np.load(path, allow_pickle=False), dtype=np.float32)
-        elif path.suffix.lower() == ".csv":
-            array = pd.read_csv(path).to_numpy(dtype=np.float32)
-        else:
-            raise ArchlabError(f"{path}: this model takes arrays of shape (N, {', '.join(map(str, input_shape))}): "
-                               "give an .npy file (or a .csv of table rows)")
-        if array.ndim == len(input_shape) and len(input_shape) == 2 and input_shape[1] == 1:
-            array = array[..., None]  # windows given as (N, W)
-        if tuple(array.shape[1:]) != tuple(input_shape):
-            raise ArchlabError(f"{path}: expected shape (N, {', '.join(map(str, input_shape))}), got {array.shape}")
-        arrays.append(array)
-        names.extend(f"{path}[{i}]" for i in range(len(array)))
-    return np.concatenate(arrays), names
 
 
 def predict_local(model_ref: Path, paths: list[Path], *, trust_pickle: bool) -> tuple[pd.DataFrame, object]:

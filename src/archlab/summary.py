@@ -18,11 +18,10 @@ def summary_lines(root: str | Path = ".") -> list[str]:
     if meta is None:
         return ["No ingested dataset yet: run `dvc repro` (or `make run`)."]
     splits = ", ".join(f"{k} {v}" for k, v in meta["split_counts"].items())
-    unit = f"rows x {len(meta['feature_names'])} features" if "feature_names" in meta else \
-        f"images {'x'.join(map(str, meta['image_shape']))}"
-    lines.append(f"Dataset: {meta['count']} {meta['source']} {unit}, "
-                 f"{meta['n_classes']} classes; splits: {splits}; rejected: {meta['rejected']} "
-                 f"(data/ingested, reports/ingest_rejected.csv)")
+    from archlab import tasks
+
+    lines.append(f"Dataset: {tasks.get(meta.get('task')).describe(meta)}; splits: {splits}; rejected: "
+                 f"{meta['rejected']} (data/ingested, reports/ingest_rejected.csv)")
     validation = _read_json(root / "reports/validation.json")
     if validation is not None:
         verdict = "passed" if validation["success"] else "FAILED"

@@ -165,6 +165,10 @@ class Task:
         raise NotImplementedError
 
     # -- the command line ---------------------------------------------------------------------------------------
+    def describe(self, meta: dict) -> str:
+        """The ingested dataset in a few words, for `archlab summary`."""
+        return f"{meta['count']} {meta['source']} samples"
+
     def leaderboard_columns(self) -> list[Column]:
         """Columns of `archlab leaderboard` (after rank and architecture)."""
         return [Column(m.name, m.label or m.name) for m in self.metrics]

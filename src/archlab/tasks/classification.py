@@ -98,11 +98,14 @@ class ClassificationTask(Task):
         class_names = info.get("class_names") or [str(i) for i in range(proba.shape[1])]  # a bare model file
         return predictions_frame(proba, class_names)
 
+    def describe(self, meta: dict) -> str:
+        return f"{meta['count']} {meta['source']} {self.sample_noun.removeprefix('test ')}, {meta['n_classes']} classes"
+
     def render_predictions(self, frame: pd.DataFrame) -> list[str]:
         return [f"{row.input}\t{row.class_name}\t(label {row.label})" for row in frame.itertuples()]
 
     def leaderboard_columns(self) -> list[Column]:
-        return [Column("accuracy", "test acc"), Column("accuracy_ci_low", "CI low", ".3f"),
+        return [Column("accuracy", "test accuracy"), Column("accuracy_ci_low", "CI low", ".3f"),
                 Column("accuracy_ci_high", "CI high", ".3f"), Column("macro_f1", "macro-F1"),
                 Column("p_value_vs_best", "p vs best", ".3f"), Column("latency_ms_batch1", "ms/img", ".2f"),
                 Column("param_count", "params", ",.0f")]
@@ -152,7 +155,7 @@ class ClassificationTask(Task):
             results[name], probas[name] = score_model(name, models_dir / name, x_test, y_test, class_names, params)
             log.info("%s: test accuracy %.4f", name, results[name]["accuracy"])
         self.extra_scores(results, dataset, models_dir, params)
-        metric = self.metric("accuracy")
+        metric = CLASSIFICATION_METRICS[0]
         best = min(results, key=lambda n: rank_key(results[n], metric))
         correct = {name: proba.argmax(axis=1) == y_test for name, proba in probas.items()}
         for name in results:
@@ -182,7 +185,7 @@ class ClassificationTask(Task):
         shown = {f"{n}: {kind}": str(p.relative_to(paths.html.parent)) for n, f in figures.items()
                  for kind, p in f.items()}
         report.write(paths.html, report.html_report(results, figures=shown, **meta))
-        best = min(results, key=lambda n: rank_key(results[n], self.metric("accuracy")))
+        best = min(results, key=lambda n: rank_key(results[n], CLASSIFICATION_METRICS[0]))
         log_to_mlflow(params, self, results, figures, [paths.leaderboard, paths.html], best, skipped,
                       scalars=SCALARS, test_keys=TEST_KEYS)
 

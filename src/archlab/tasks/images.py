@@ -109,6 +109,10 @@ class ImagesTask(ClassificationTask):
     uses_features = True
     drift_gate = True
 
+    def describe(self, meta: dict) -> str:
+        return (f"{meta['count']} {meta['source']} images {'x'.join(map(str, meta['image_shape']))}, "
+                f"{meta['n_classes']} classes")
+
     def extend_dataset(self, folder: Path, manifest: pd.DataFrame, class_names: list[str], params) -> dict:
         """Hook: more files and manifest columns of the dataset (text-to-image's captions); returns meta entries."""
         return {}

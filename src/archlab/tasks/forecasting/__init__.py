@@ -31,6 +31,11 @@ class Forecasting(Task):
                           f"({params.ingest.window}): the seasonal-naive forecast reads last season from the window")
         return errors
 
+    def describe(self, meta: dict) -> str:
+        return (f"{meta['source']}: {meta['n_values']:,} values (frequency {meta.get('frequency', '?')}, "
+                f"{meta['interpolated']} interpolated) -> {meta['count']} windows of {meta['window']} predicting "
+                f"{meta['horizon']}")
+
     def ingest(self, params, out_dir: Path, rejected_csv: Path) -> dict:
         from archlab.tasks.forecasting.ingest import ingest_series
 
@@ -101,9 +106,9 @@ class Forecasting(Task):
                 Column("latency_ms_batch1", "ms/window", ".2f"), Column("param_count", "params", ",.0f")]
 
     def read_inputs(self, paths: list[Path], info: dict):
-        from archlab.predict import read_arrays
+        from archlab.tasks.forecasting.windows import read_windows
 
-        return read_arrays(paths, info["input_shape"])
+        return read_windows(paths, info["input_shape"])
 
     def render_predictions(self, frame: pd.DataFrame) -> list[str]:
         steps = [c for c in frame.columns if c.startswith("t+")]

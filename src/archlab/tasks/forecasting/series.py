@@ -145,13 +145,10 @@ def regular(name: str, dates: pd.DatetimeIndex, values: pd.Series, *, frequency:
 
 
 def _csv(params: IngestParams, max_gap: int) -> Series:
+    from archlab.data.csvfile import read_csv
+
     path = Path(params.path)
-    if not path.is_file():
-        raise DataError(f"ingest.path: csv file not found: {path}")
-    try:
-        frame = pd.read_csv(path)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise DataError(f"{path}: not a readable CSV file: {exc}") from None
+    frame = read_csv(path, what="ingest.path: csv file")
     missing = [c for c in (params.date_column, params.value_column) if c not in frame.columns]
     if missing:
         raise DataError(f"{path}: missing column(s) {missing} (ingest.date_column / ingest.value_column); "

@@ -21,6 +21,10 @@ class TabularClassification(ClassificationTask):
     sources = ("breast_cancer", "wine", "csv")
     sample_noun = "test rows"
 
+    def describe(self, meta: dict) -> str:
+        return (f"{meta['count']} {meta['source']} rows x {len(meta['feature_names'])} features, "
+                f"{meta['n_classes']} classes")
+
     def ingest(self, params, out_dir: Path, rejected_csv: Path) -> dict:
         from archlab.tasks.tabular_classification.ingest import ingest_table
 

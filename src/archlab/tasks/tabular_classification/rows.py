@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from archlab.data.csvfile import read_csv
 from archlab.errors import ArchlabError
 from archlab.tasks.tabular_classification.tables import encode_column
 
@@ -61,10 +62,7 @@ def read_rows(paths: list[Path], info: dict) -> tuple[pd.DataFrame, list[str]]:
         if not path.is_file():
             raise ArchlabError(f"{path}: input file not found")
         if path.suffix.lower() == ".csv":
-            try:
-                frame = pd.read_csv(path)
-            except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-                raise ArchlabError(f"{path}: not a readable CSV file: {exc}") from None
+            frame = read_csv(path, error=ArchlabError, what="input file")
             encode_frame(frame, columns, str(path))  # names a missing column or a bad cell now, with the file
             id_column = info.get("id_column")
             ids = frame[id_column].astype(str).tolist() if id_column and id_column in frame else \

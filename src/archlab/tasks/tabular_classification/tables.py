@@ -78,13 +78,10 @@ def _bunch(name: str) -> Table:
 def _csv(params: IngestParams) -> Table:
     import pandas as pd
 
+    from archlab.data.csvfile import read_csv
+
     path = Path(params.path)
-    if not path.is_file():
-        raise DataError(f"ingest.path: csv file not found: {path}")
-    try:
-        frame = pd.read_csv(path)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise DataError(f"{path}: not a readable CSV file: {exc}") from None
+    frame = read_csv(path, what="ingest.path: csv file")
     for key, column in (("label_column", params.label_column), ("id_column", params.id_column)):
         if column is not None and column not in frame.columns:
             raise DataError(f"{path}: no {key.split('_')[0]} column {column!r} (ingest.{key}); "

@@ -1,14 +1,17 @@
 # The two commands a new user types: `make run` and `make test`. Both set up .venv once (pinned by
-# requirements/constraints.txt); a second call finds the stamp file and installs nothing.
+# requirements/constraints.txt); a second call finds the stamp file and installs nothing. `make run` installs the
+# pipeline's own stack only; the test tools (pytest, JAX for the backend test, Playwright, psycopg2) come with the
+# first `make test`, `make test-fast`, `make lint` or `make bench`.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.archlab-installed
+DEV_STAMP := $(VENV)/.archlab-dev-installed
 export PATH := $(abspath $(BIN)):$(PATH)
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export GX_ANALYTICS_ENABLED ?= false
 
-.PHONY: setup browser run run-task test test-fast lint clean retrain-demo bench
+.PHONY: setup setup-dev browser run run-task test test-fast lint clean retrain-demo bench
 
 setup: $(STAMP)
 
@@ -16,8 +19,14 @@ $(STAMP): pyproject.toml requirements/constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "archlab needs Python 3.11+, found " + sys.version.split()[0])'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c requirements/constraints.txt -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -c requirements/constraints.txt -e .
 	touch $(STAMP)
+
+setup-dev: $(DEV_STAMP)
+
+$(DEV_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -c requirements/constraints.txt -e '.[dev]'
+	touch $(DEV_STAMP)
 
 run: setup
 	$(BIN)/dvc repro
@@ -38,21 +47,21 @@ browser:
 # Two workers, each taking whole test files (module fixtures are built once): ~12 min instead of ~20 on 2 cores.
 # `make test TEST_WORKERS=0` runs serially, e.g. to debug one test's output.
 TEST_WORKERS ?= 2
-test: setup browser
+test: setup-dev browser
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 # The quick lane while working: everything but the end-to-end tests (`-m "not slow"`: real `dvc repro`, training
 # every architecture, kill/resume subprocesses). `make test` stays the full suite, and CI's.
-test-fast: setup
+test-fast: setup-dev
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile -m "not slow"
 
-bench: setup
+bench: setup-dev
 	$(BIN)/python -m bench.run --out reports
 
 retrain-demo: setup
 	bash scripts/retrain_demo.sh
 
-lint: setup
+lint: setup-dev
 	$(BIN)/ruff check src stages tests bench
 
 clean:

@@ -43,7 +43,26 @@ def cold(ws: Path) -> dict:
             raise RuntimeError(f"dvc repro (in {ws}) exited {proc.returncode}:\n{errors.read()[-3000:]}")
     ends = [t for _, t in marks[1:]] + [started + wall]
     seconds = {name: round(end - begin, 1) for (name, begin), end in zip(marks, ends, strict=True)}
-    return {"wall_s": round(wall, 1), "stages": [name for name, _ in marks], "stage_seconds": seconds}
+    spans = training_spans(ws)
+    total = round(sum(spans.values()), 1)
+    finetune, cnn = seconds.get("train@finetune"), seconds.get("train@cnn")
+    return {"wall_s": round(wall, 1), "stages": [name for name, _ in marks], "stage_seconds": seconds,
+            "training_spans": spans, "training_spans_s": total,
+            "span_ratio": round(wall / total, 2) if total else None,
+            "finetune_vs_cnn": round(finetune / cnn, 2) if finetune and cnn else None}
+
+
+def training_spans(ws: Path) -> dict[str, float]:
+    """Each trained model's training span in this run (`train_seconds`: build, compile and fit, the work no
+    pipeline can skip), from the train stages' metrics files."""
+    import json
+
+    spans = {}
+    for path in sorted((ws / "metrics/train").glob("*.json")):
+        metrics = json.loads(path.read_text())
+        if "train_seconds" in metrics:
+            spans[path.stem] = float(metrics["train_seconds"])
+    return spans
 
 
 def noop(ws: Path, repeats: int) -> dict:

@@ -49,6 +49,8 @@ def overhead(ws: Path, archs: list[str], repeats: int) -> dict:
             row[f"archlab_{key}_s"] = round(median([r[key] for r in stage]), 2)
             row[f"bare_{key}_s"] = round(median([r[key] for r in bare]), 2)
             row[f"{key}_ratio"] = round(row[f"archlab_{key}_s"] / row[f"bare_{key}_s"], 3)
+        row["fixed_cost_s"] = round((row["archlab_wall_s"] - row["archlab_train_s"])
+                                    - (row["bare_wall_s"] - row["bare_train_s"]), 2)
         row["mlflow_s"] = round(median([r["mlflow"] for r in stage]), 3)
         row["mlflow_share_of_train"] = round(row["mlflow_s"] / row["archlab_train_s"], 4)
         row["mlflow_share_of_wall"] = round(row["mlflow_s"] / row["archlab_wall_s"], 4)

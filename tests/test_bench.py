@@ -57,6 +57,12 @@ def test_cold_run_times_every_stage_it_ran(quick_report):
     assert all(seconds > 0 for seconds in cold["stage_seconds"].values())
     assert sum(cold["stage_seconds"].values()) <= cold["wall_s"] + 0.5  # parts of the one run, not extra runs
     assert "seconds per stage (slowest first)" in (quick_report / "bench.md").read_text()
+    # the cold run against the training it cannot skip, measured in the same run
+    assert cold["training_spans"]["baseline"] > 0 and cold["training_spans_s"] >= cold["training_spans"]["baseline"]
+    assert cold["span_ratio"] == pytest.approx(cold["wall_s"] / cold["training_spans_s"], rel=0.02)
+    assert cold["span_ratio"] > 1.0  # the pipeline does more than train
+    goals = {g["goal"]: g for g in json.loads((quick_report / "bench.json").read_text())["goals"]}
+    assert goals["full dvc repro, empty cache"]["measured"] == cold["span_ratio"]
 
 
 def test_scaling_rows_cover_every_size_and_stage(quick_report):

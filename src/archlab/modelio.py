@@ -18,7 +18,8 @@ from archlab.errors import ArchlabError
 MODEL_KERAS, MODEL_SKOPS, INFO = "model.keras", "model.skops", "info.json"
 TRUSTED_SKOPS_TYPES = [
     "archlab.architectures.common.flatten_unit", "archlab.architectures.forecasting.flatten_window",
-    "archlab.architectures.rbm_imputer.RbmImputer", "archlab.architectures.zoo.seasonal_naive.SeasonalNaive",
+    "archlab.architectures.rbm_imputer.RbmImputer", "archlab.architectures.seasonal_naive_model.SeasonalNaive",
+    "archlab.architectures.zoo.seasonal_naive.SeasonalNaive",  # where models saved before the move name it
     "numpy.dtype",  # SimpleImputer keeps the dtype it was fitted on
 ]
 PICKLE_SUFFIXES = {".pkl", ".pickle", ".joblib"}

@@ -398,12 +398,35 @@ def log_pyfunc_model(model_path: Path, info_path: Path, example, output) -> str:
     import archlab
 
     signature = mlflow.models.infer_signature(example, output)
-    logged = mlflow.pyfunc.log_model(
-        name="model", python_model=str(Path(archlab.__file__).parent / "pyfunc_entry.py"),
-        artifacts={"model": str(model_path), "info": str(info_path)},
-        code_paths=[str(Path(archlab.__file__).parent)],
-        signature=signature, input_example=example, pip_requirements=_requirements())
+    with _no_requirement_mismatch_scan():
+        logged = mlflow.pyfunc.log_model(
+            name="model", python_model=str(Path(archlab.__file__).parent / "pyfunc_entry.py"),
+            artifacts={"model": str(model_path), "info": str(info_path)},
+            code_paths=[str(Path(archlab.__file__).parent)],
+            signature=signature, input_example=example, pip_requirements=_requirements())
     return logged.model_uri
+
+
+@contextmanager
+def _no_requirement_mismatch_scan():
+    """Skip MLflow's check that the running environment satisfies the model's requirements.
+
+    The requirements are `_requirements()`: the exact versions installed in this very environment, so the check
+    cannot fail; it costs ~1 s a model (it maps every installed distribution to its modules). MLflow's
+    serving-input validation still runs: the logged model is loaded and answers its input example.
+    """
+    from mlflow.utils import requirements_utils
+
+    # Logging calls it twice: when saving, and when MLflow loads the saved model to validate the input example.
+    original = getattr(requirements_utils, "_check_requirement_satisfied", None)
+    if original is None:  # a later MLflow renamed it: nothing to skip
+        yield
+        return
+    requirements_utils._check_requirement_satisfied = lambda requirement: None
+    try:
+        yield
+    finally:
+        requirements_utils._check_requirement_satisfied = original
 
 
 def _requirements() -> list[str]:

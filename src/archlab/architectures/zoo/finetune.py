@@ -4,15 +4,22 @@
 Batch norm layers stay frozen and the backbone is called with `training=False`, so their statistics stay in
 inference mode: with small batches, updating them would wreck the pretrained features (Keras' fine-tuning guide).
 While the backbone is frozen its output cannot change, so the head phase trains on embeddings computed once
-(the transfer-learning guide's "run the base once"), not on a backbone pass per epoch.
+(the transfer-learning guide's "run the base once"), not on a backbone pass per epoch. Phase two does the same one
+level down: the layers below the first unfrozen one are still frozen, so their activations are computed once and
+the unfrozen top trains on them (`archlab.architectures.activation_cache`; it switches itself off, logging why,
+when those activations could change).
 """
 
 from __future__ import annotations
+
+import logging
 
 from pydantic import Field
 
 from archlab.architectures.common import KerasFitParams
 from archlab.architectures.registry import Architecture, register
+
+log = logging.getLogger(__name__)
 
 
 class FinetuneParams(KerasFitParams):
@@ -27,6 +34,8 @@ class FinetuneParams(KerasFitParams):
     fine_tune_lr: float = Field(1e-4, gt=0.0, le=1.0, description="10x below the head's learning rate")
     epochs: int = Field(10, ge=1, le=10_000, description="fine-tuning epochs (phase two)")
     patience: int = Field(4, ge=0)
+    activation_cache: bool = Field(True, description="phase two trains the unfrozen top on activations computed "
+                                   "once (switches itself off, logging why, when they could change)")
 
 
 def build(input_shape, n_classes: int, params: FinetuneParams, seed: int = 0):
@@ -69,6 +78,7 @@ def unfreeze_top(backbone_model, n_layers: int) -> list[str]:
 
 
 def fit(data, params: FinetuneParams, ctx):
+    from archlab.architectures import activation_cache
     from archlab.training.fit import Trained, compile_classifier, fit_keras
 
     model, backbone, extractor, head_model = build(data.input_shape, data.n_classes, params, seed=ctx.seed)
@@ -78,13 +88,27 @@ def fit(data, params: FinetuneParams, ctx):
     head = fit_keras(head_model, train_emb, data.y_train, val_emb, data.y_val,
                      params.model_copy(update={"epochs": params.head_epochs}), ctx, phase="head")
     unfrozen = unfreeze_top(backbone.model, params.unfreeze_layers)
-    compile_classifier(model, params, learning_rate=params.fine_tune_lr)  # recompile: trainable flags changed
-    tuned = fit_keras(model, data.x_train, data.y_train, data.x_val, data.y_val, params, ctx, phase="finetune",
+    cache = activation_cache.plan(model, backbone.model, unfrozen) if params.activation_cache else \
+        activation_cache.CachePlan(None, "train.finetune.activation_cache is false")
+    if cache.cut is None:
+        log.warning("finetune: phase two pushes every batch through the whole backbone: %s", cache.reason)
+        trained_model, x_train, x_val = model, data.x_train, data.x_val
+    else:
+        bottom, top = activation_cache.split(extractor, backbone.model, cache.cut)
+        x_train, x_val = (activation_cache.write_activations(bottom, x, ctx.checkpoint_dir / f"activations_{name}.npy",
+                                                             batch) for name, x in (("train", data.x_train),
+                                                                                    ("val", data.x_val)))
+        trained_model = activation_cache.cached_model(top, head_model)
+        log.info("finetune: %s (%s per image)", cache.reason, "x".join(map(str, x_train.shape[1:])))
+    compile_classifier(trained_model, params, learning_rate=params.fine_tune_lr)  # trainable flags changed
+    tuned = fit_keras(trained_model, x_train, data.y_train, x_val, data.y_val, params, ctx, phase="finetune",
                       epoch_offset=len(head))
-    return Trained(model=model, kind="keras", history=head + tuned, metrics={"unfrozen_layers": len(unfrozen)},
+    return Trained(model=model, kind="keras", history=head + tuned,
+                   metrics={"unfrozen_layers": len(unfrozen), "activation_cache": float(cache.cut is not None)},
                    tags={"archlab.backbone": params.backbone, "archlab.weights_source": params.weights,
                          "archlab.weights_sha256": backbone.weights_sha256,
-                         "archlab.weights_description": backbone.description})
+                         "archlab.weights_description": backbone.description,
+                         "archlab.activation_cache": cache.reason})
 
 
 register(Architecture(name="finetune", family="pretrained", params=FinetuneParams,

@@ -13,6 +13,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from archlab.errors import ParamsError
+from archlab.tasks import DEFAULT as DEFAULT_TASK
 
 Fraction = Annotated[float, Field(gt=0.0, lt=1.0)]
 
@@ -158,7 +159,7 @@ class RetrainParams(Strict):
 
 
 class Params(Strict):
-    task: str = Field("image_classification", min_length=1, description="a task of archlab.tasks")
+    task: str = Field(DEFAULT_TASK, min_length=1, description="a task of archlab.tasks")
     project: ProjectParams = ProjectParams()
     mlflow: MlflowParams = MlflowParams()
     ingest: IngestParams = IngestParams()
@@ -175,7 +176,6 @@ class Params(Strict):
     def _fits_task(self) -> Params:
         """The task exists, and the source, the metric and the task's own rules agree with it."""
         from archlab import tasks
-        from archlab.errors import ParamsError
 
         try:
             task = tasks.get(self.task)

@@ -8,7 +8,7 @@ import logging
 import sys
 from collections.abc import Callable
 
-from archlab import interrupts
+from archlab import device, interrupts
 from archlab.errors import ArchlabError, OutputNotWritable
 
 # What a full disk, a quota, a read-only mount or missing permissions raise while a stage writes its outputs.
@@ -42,6 +42,7 @@ def parser(description: str) -> argparse.ArgumentParser:
 def run(main: Callable[[], None]) -> None:
     """Run a stage's main: domain errors become a one-paragraph message and a non-zero exit, no traceback."""
     setup_logging()
+    device.use_onednn_kernels()  # before any stage imports TensorFlow
     # SIGTERM (a scheduler stopping the job) unwinds like Ctrl-C, so MLflow runs end KILLED, not RUNNING.
     interrupts.install()
     try:

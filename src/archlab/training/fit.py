@@ -20,6 +20,7 @@ from archlab.training.data import TrainingData
 
 log = logging.getLogger(__name__)
 HISTORY_FILE = "history.jsonl"
+BACKUP_SHARE_INVERSE = 4  # wait at least this many times the last backup's write time before the next one
 
 
 @dataclass
@@ -148,20 +149,29 @@ def _throttled_backup(backup_dir: Path, every_s: float):
 
     A backup of a small model costs about as much as one of its epochs on digits (bench: the cnn's training span
     was 1.26x a bare script's, nearly all of it per-epoch backups), so short epochs are backed up by time, not
-    every epoch. The backup at the end of the phase lets a multi-phase fit killed in a later phase skip this one.
-    double_checkpoint keeps the previous backup: a kill while writing leaves one readable copy.
+    every epoch. A big model's backup is slow in itself (finetune's VGG16: ~60 MB, seconds a write), so the wait
+    also grows to BACKUP_SHARE_INVERSE times the last write: backups take at most about a fifth of the training
+    time. `every_s` 0 means every epoch, exactly. The backup at the end of the phase lets a multi-phase fit killed
+    in a later phase skip this one. double_checkpoint keeps the previous backup: a kill while writing leaves one
+    readable copy.
     """
     import keras
 
     class ThrottledBackup(keras.callbacks.BackupAndRestore):
         def on_train_begin(self, logs=None):
             super().on_train_begin(logs)
+            self._saved_at, self._unsaved, self._cost = time.monotonic(), False, 0.0
+
+        def _timed_save(self, save):
+            started = time.monotonic()
+            save()
             self._saved_at, self._unsaved = time.monotonic(), False
+            self._cost = self._saved_at - started
 
         def on_epoch_end(self, epoch, logs=None):
-            if time.monotonic() - self._saved_at >= every_s:
-                super().on_epoch_end(epoch, logs)
-                self._saved_at, self._unsaved = time.monotonic(), False
+            wait = every_s and max(every_s, BACKUP_SHARE_INVERSE * self._cost)
+            if time.monotonic() - self._saved_at >= wait:
+                self._timed_save(lambda: super(ThrottledBackup, self).on_epoch_end(epoch, logs))
             else:
                 self._current_epoch, self._last_batch_seen, self._unsaved = epoch + 1, 0, True
 

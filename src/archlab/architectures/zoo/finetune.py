@@ -83,23 +83,26 @@ def fit(data, params: FinetuneParams, ctx):
 
     model, backbone, extractor, head_model = build(data.input_shape, data.n_classes, params, seed=ctx.seed)
     batch = params.batch_size
-    train_emb, val_emb = (extractor.predict(x, batch_size=batch, verbose=0) for x in (data.x_train, data.x_val))
-    compile_classifier(head_model, params)
-    head = fit_keras(head_model, train_emb, data.y_train, val_emb, data.y_val,
-                     params.model_copy(update={"epochs": params.head_epochs}), ctx, phase="head")
+    # The plan needs the unfrozen layers; the head phase trains `head_model` alone, whatever the backbone's flags.
     unfrozen = unfreeze_top(backbone.model, params.unfreeze_layers)
     cache = activation_cache.plan(model, backbone.model, unfrozen) if params.activation_cache else \
         activation_cache.CachePlan(None, "train.finetune.activation_cache is false")
     if cache.cut is None:
         log.warning("finetune: phase two pushes every batch through the whole backbone: %s", cache.reason)
+        train_emb, val_emb = (extractor.predict(x, batch_size=batch, verbose=0) for x in (data.x_train, data.x_val))
         trained_model, x_train, x_val = model, data.x_train, data.x_val
     else:
+        # One pass below the cut serves both phases: the head's embeddings are the top's output on the cache.
         bottom, top = activation_cache.split(extractor, backbone.model, cache.cut)
-        x_train, x_val = (activation_cache.write_activations(bottom, x, ctx.checkpoint_dir / f"activations_{name}.npy",
-                                                             batch) for name, x in (("train", data.x_train),
-                                                                                    ("val", data.x_val)))
+        x_train, x_val = (activation_cache.write_activations(bottom, x, ctx.checkpoint_dir / f"activations_{split}.npy",
+                                                             batch) for split, x in (("train", data.x_train),
+                                                                                     ("val", data.x_val)))
+        train_emb, val_emb = (top.predict(a, batch_size=batch, verbose=0) for a in (x_train, x_val))
         trained_model = activation_cache.cached_model(top, head_model)
         log.info("finetune: %s (%s per image)", cache.reason, "x".join(map(str, x_train.shape[1:])))
+    compile_classifier(head_model, params)
+    head = fit_keras(head_model, train_emb, data.y_train, val_emb, data.y_val,
+                     params.model_copy(update={"epochs": params.head_epochs}), ctx, phase="head")
     compile_classifier(trained_model, params, learning_rate=params.fine_tune_lr)  # trainable flags changed
     tuned = fit_keras(trained_model, x_train, data.y_train, x_val, data.y_val, params, ctx, phase="finetune",
                       epoch_offset=len(head))

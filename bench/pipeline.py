@@ -44,7 +44,7 @@ def cold(ws: Path) -> dict:
     ends = [t for _, t in marks[1:]] + [started + wall]
     seconds = {name: round(end - begin, 1) for (name, begin), end in zip(marks, ends, strict=True)}
     spans = training_spans(ws)
-    total = round(sum(spans.values()), 1)
+    total = round(sum(spans.values()), 3)
     finetune, cnn = seconds.get("train@finetune"), seconds.get("train@cnn")
     return {"wall_s": round(wall, 1), "stages": [name for name, _ in marks], "stage_seconds": seconds,
             "training_spans": spans, "training_spans_s": total,

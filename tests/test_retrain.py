@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from archlab import tasks
 from archlab.promotion import beats
 from tests.conftest import subprocess_env
 from tests.dvcrepo import image_folder_params, make_repo, run
@@ -69,7 +70,9 @@ def assert_decision_follows_rule(report: dict, min_delta: float) -> None:
     if decision["champion_score"] is None:  # no champion yet: the first model is promoted
         assert decision["decision"] == "promoted" and report["champion_before"] is None
         return
-    expected = "promoted" if beats(decision["challenger_score"], decision["champion_score"], min_delta) else "kept"
+    accuracy = tasks.get("image_classification").metric("accuracy")
+    expected = "promoted" if beats(decision["challenger_score"], decision["champion_score"], min_delta,
+                                   accuracy) else "kept"
     assert decision["decision"] == expected == report["status"], decision
 
 

@@ -28,8 +28,10 @@ class Sample:
 
 
 def env(**extra: str) -> dict[str, str]:
-    out = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}", "TF_CPP_MIN_LOG_LEVEL": "3",
-           "GX_ANALYTICS_ENABLED": "false", **extra}
+    """The environment of every measured process; both sides of a comparison get TensorFlow's oneDNN kernels, which
+    archlab's stages ask for (`device.use_onednn_kernels`), so the bare script is not timed on slower kernels."""
+    out = {"TF_ENABLE_ONEDNN_OPTS": "1", **os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+           "TF_CPP_MIN_LOG_LEVEL": "3", "GX_ANALYTICS_ENABLED": "false", **extra}
     out.pop("MLFLOW_TRACKING_URI", None)
     return out
 

@@ -79,6 +79,8 @@ def experiment_name(params: Params) -> str:
     return params.mlflow.experiment or params.project.name
 
 
+DATASET_ATTEMPTS = 3
+DUPLICATE_KEY = ("duplicate key value violates unique constraint", "UNIQUE constraint failed")
 SERVER_PROBE_TIMEOUT_S = 5
 # A server that dies mid-run fails the stage in about a minute, not after MLflow's default minutes of retries.
 HTTP_DEFAULTS = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "3", "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
@@ -380,9 +382,20 @@ def log_dict(value: dict, name: str) -> None:
 def log_dataset(frame, *, source: str, name: str, digest: str, context: str) -> None:
     """Record the data a run used as an MLflow dataset input (shown in the UI's Datasets column)."""
     import mlflow
+    from mlflow.exceptions import MlflowException
 
     dataset = mlflow.data.from_pandas(frame, source=source, name=name, digest=digest)
-    mlflow.log_input(dataset, context=context)
+    for attempt in range(DATASET_ATTEMPTS):
+        try:
+            mlflow.log_input(dataset, context=context)
+            return
+        except MlflowException as exc:
+            # Parallel runs (queued `dvc exp` against one server) insert the same dataset at the same moment: the
+            # loser's insert violates the store's unique key. The dataset now exists; linking it again succeeds.
+            if attempt + 1 == DATASET_ATTEMPTS or not any(text in str(exc) for text in DUPLICATE_KEY):
+                raise
+            log.info("dataset %s was being created by a parallel run; linking it again", name)
+            time.sleep(0.2 * (attempt + 1))
 
 
 @timed

@@ -96,6 +96,11 @@ class Task:
     uses_features: ClassVar[bool] = False
     drift_gate: ClassVar[bool] = False
 
+    def _not_implemented(self, method: str) -> NotImplementedError:
+        """What a task that skipped a required method raises: which task, which method (a programming error)."""
+        return NotImplementedError(f"task {self.name!r} ({type(self).__name__}) does not implement Task.{method}; "
+                                   "every task must (see archlab/tasks/base.py)")
+
     # -- params -------------------------------------------------------------------------------------------------
     def metric(self, name: str | None) -> Metric:
         """The metric called `name` (None: the task's default), or a ValueError naming the allowed ones."""
@@ -133,11 +138,11 @@ class Task:
     # -- stages -------------------------------------------------------------------------------------------------
     def ingest(self, params: Params, out_dir: Path, rejected_csv: Path) -> dict:
         """Read `ingest.source` and publish the dataset folder; returns its meta (also in meta.json)."""
-        raise NotImplementedError
+        raise self._not_implemented("ingest")
 
     def validate(self, dataset: Dataset, params: Params, docs_dir: Path) -> list:
         """Run the task's expectation suite; returns the evaluated checks."""
-        raise NotImplementedError
+        raise self._not_implemented("validate")
 
     def training_profile(self, data: TrainingData) -> dict | None:
         """What a later retrain's drift gate compares new data with (None: the task has no drift gate)."""
@@ -149,20 +154,20 @@ class Task:
 
     def pyfunc_example(self, data: TrainingData, info: dict):
         """The input example logged with the pyfunc model (two validation samples, as serving receives them)."""
-        raise NotImplementedError
+        raise self._not_implemented("pyfunc_example")
 
     def output_frame(self, model, samples, info: dict) -> pd.DataFrame:
         """What `predict` and `serve` answer for `samples` (the pyfunc's own predict calls this)."""
-        raise NotImplementedError
+        raise self._not_implemented("output_frame")
 
     def evaluate(self, params: Params, dataset: Dataset, names: list[str], skipped: dict[str, str], *,
                  models_dir: Path, paths: EvaluationPaths) -> dict[str, dict]:
         """Score every model on the test split and write every evaluation output; returns the results."""
-        raise NotImplementedError
+        raise self._not_implemented("evaluate")
 
     def scorer(self, dataset: Dataset, models_dir: Path, evaluation: dict) -> Scorer:
         """Test inputs for the registry's re-score, and how to score a version's output on them."""
-        raise NotImplementedError
+        raise self._not_implemented("scorer")
 
     # -- the command line ---------------------------------------------------------------------------------------
     def describe(self, meta: dict) -> str:
@@ -180,7 +185,7 @@ class Task:
 
     def read_inputs(self, paths: list[Path], info: dict) -> tuple[Any, list[str]]:
         """`archlab predict`'s input files, read as the model takes them; returns samples and one name each."""
-        raise NotImplementedError
+        raise self._not_implemented("read_inputs")
 
     def render_predictions(self, frame: pd.DataFrame) -> list[str]:
         """Plain-text lines of `archlab predict` (one per input)."""

@@ -33,8 +33,10 @@ def test_killed_training_resumes_from_its_checkpoint(tmp_path, digits_dataset):
         f"checkpoint_every_s: 0}}}}\n")  # a backup every epoch: the kill below lands after some
     env = subprocess_env(ARCHLAB_PIPELINE_RUN_ID="resume-test")
     env.pop("MLFLOW_TRACKING_URI", None)
+    # its own process group: the kill below takes the stage and its MLflow worker at once, so no process is left
+    # to end the run and the re-run's orphan check must
     first = subprocess.Popen(_command(tmp_path, digits_dataset), cwd=tmp_path, env=env,
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     deadline = time.monotonic() + 180
     history = None
     while time.monotonic() < deadline and first.poll() is None:
@@ -44,7 +46,7 @@ def test_killed_training_resumes_from_its_checkpoint(tmp_path, digits_dataset):
             break
         time.sleep(0.05)
     assert history is not None, "training never reached epoch 4 (or ended first)"
-    os.kill(first.pid, signal.SIGKILL)
+    os.killpg(first.pid, signal.SIGKILL)
     first.wait()
     done_before_kill = len(history.read_text().splitlines())
     assert done_before_kill < EPOCHS

@@ -245,7 +245,7 @@ class EpochLogger:
             Metric(f"{prefix}{key}", float(value), now, epoch) for key, value in metrics.items()])
 
 
-def _run_tags(tags: dict[str, str]) -> dict[str, str]:
+def run_tags(tags: dict[str, str]) -> dict[str, str]:
     """Who owns the run (host and process: how orphans are found), which pipeline execution and DVC experiment."""
     import socket
 
@@ -257,7 +257,7 @@ def _run_tags(tags: dict[str, str]) -> dict[str, str]:
 @contextmanager
 def run(params: Params, *, run_name: str, tags: dict[str, str], project_root: str | Path = "."):
     """Start an MLflow run that always ends: FINISHED, FAILED on an error, KILLED on Ctrl-C or SIGTERM."""
-    active = timed(_start)(params, run_name, tags, project_root)
+    active = timed(start_run)(params, run_name, run_tags(tags), project_root)
     try:
         yield active
     except BaseException as exc:
@@ -265,17 +265,17 @@ def run(params: Params, *, run_name: str, tags: dict[str, str], project_root: st
 
         stopped = was_stopped(exc)
         try:
-            timed(_end)("KILLED" if stopped else "FAILED")
+            timed(end_run)("KILLED" if stopped else "FAILED")
         except Exception as end_error:  # the store itself is what failed; the next run closes this one as KILLED
             log.warning("could not end MLflow run %s: %s", active.info.run_id, str(end_error).splitlines()[0])
-        lost = None if stopped else _server_lost()
+        lost = None if stopped else server_lost()
         if lost:
             raise lost from exc
         raise
-    timed(_end)("FINISHED")
+    timed(end_run)("FINISHED")
 
 
-def _server_lost():
+def server_lost():
     """A TrackingUnavailable naming the server when an http(s) store no longer answers, else None."""
     import mlflow
 
@@ -292,18 +292,19 @@ def _server_lost():
     return None
 
 
-def _end(status: str) -> None:
+def end_run(status: str) -> None:
     import mlflow
 
     mlflow.end_run(status=status)
 
 
-def _start(params: Params, run_name: str, tags: dict[str, str], project_root: str | Path):
+def start_run(params: Params, run_name: str, tags: dict[str, str], project_root: str | Path):
+    """Configure the store, close orphaned runs, start the run; `tags` complete (`run_tags`)."""
     import mlflow
 
     experiment_id = configure(params, project_root)
     close_orphaned_runs(experiment_id)
-    return mlflow.start_run(experiment_id=experiment_id, run_name=run_name, tags=_run_tags(tags))
+    return mlflow.start_run(experiment_id=experiment_id, run_name=run_name, tags=tags)
 
 
 @timed
@@ -318,7 +319,7 @@ def record_job(params: Params, *, run_name: str, tags: dict[str, str], metrics: 
     experiment_id = configure(params)
     # MLflow prints "View run ... at: <url>" on stdout when a server is in use; stdout is the job's --json output
     with contextlib.redirect_stdout(sys.stderr):
-        active = mlflow.start_run(experiment_id=experiment_id, run_name=run_name, tags=_run_tags(tags))
+        active = mlflow.start_run(experiment_id=experiment_id, run_name=run_name, tags=run_tags(tags))
         try:
             mlflow.log_metrics(metrics)
             for path in files:
@@ -399,19 +400,22 @@ def log_dataset(frame, *, source: str, name: str, digest: str, context: str) -> 
 
 
 @timed
-def log_pyfunc_model(model_path: Path, info_path: Path, example, output) -> str:
+def log_pyfunc_model(model_path: Path, info_path: Path, example, output, *, validate: bool = True) -> str:
     """Log a model file as an archlab pyfunc with signature and input example; returns the model URI.
 
     Args:
         example: two samples as serving receives them (the task's `pyfunc_example`).
         output: the model's answer to them (the task's `output_frame`), the signature's output schema.
+        validate: let MLflow load the logged model and answer `example` (its serving-input check). False when the
+            caller already got `output` from the saved model file (the train stage's MLflow worker, which would
+            otherwise import TensorFlow only for this).
     """
     import mlflow
 
     import archlab
 
     signature = mlflow.models.infer_signature(example, output)
-    with _no_requirement_mismatch_scan():
+    with _no_requirement_mismatch_scan(), _serving_input_check(validate):
         logged = mlflow.pyfunc.log_model(
             name="model", python_model=str(Path(archlab.__file__).parent / "pyfunc_entry.py"),
             artifacts={"model": str(model_path), "info": str(info_path)},
@@ -440,6 +444,22 @@ def _no_requirement_mismatch_scan():
         yield
     finally:
         requirements_utils._check_requirement_satisfied = original
+
+
+@contextmanager
+def _serving_input_check(enabled: bool):
+    """MLflow's serving-input check (load the logged model, answer the input example), unless not `enabled`."""
+    from mlflow.models import utils as model_utils
+
+    original = getattr(model_utils, "_validate_serving_input", None)
+    if enabled or original is None:  # a later MLflow renamed it: the check runs, slower but still right
+        yield
+        return
+    model_utils._validate_serving_input = lambda model_uri, serving_input: None
+    try:
+        yield
+    finally:
+        model_utils._validate_serving_input = original
 
 
 def _requirements() -> list[str]:

@@ -92,7 +92,7 @@ class ClassificationTask(Task):
         return (x[complete] if complete.any() else np.nan_to_num(x))[:2]
 
     def output_frame(self, model, samples, info: dict) -> pd.DataFrame:
-        from archlab.serving import predictions_frame
+        from archlab.output_frames import predictions_frame
 
         proba = modelio.predict_proba(model, numeric_samples(samples))
         class_names = info.get("class_names") or [str(i) for i in range(proba.shape[1])]  # a bare model file

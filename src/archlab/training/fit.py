@@ -219,10 +219,11 @@ def fit_keras(model, x_train: np.ndarray, y_train: np.ndarray, x_val: np.ndarray
 
     try:
         run_fit()
-    except OSError as exc:
+    except (OSError, json.JSONDecodeError) as exc:
         if not backup_dir.exists():
             raise
-        # Killed while writing the very first backup: nothing readable to resume from, so start the phase over.
+        # Killed while writing the very first backup (weights or their epoch record half written): nothing
+        # readable to resume from, so start the phase over.
         log.warning("%s: checkpoint in %s is unreadable (%s); starting this phase from scratch", phase, backup_dir, exc)
         shutil.rmtree(phase_dir)
         phase_dir.mkdir(parents=True)

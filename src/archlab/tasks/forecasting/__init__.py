@@ -55,7 +55,7 @@ class Forecasting(Task):
         return np.asarray(data.x_val[:2], dtype=np.float32)
 
     def output_frame(self, model, samples, info: dict) -> pd.DataFrame:
-        from archlab.serving import forecasts_frame
+        from archlab.output_frames import forecasts_frame
 
         windows = numeric_samples(samples)
         if windows.ndim == 2:  # windows given as (N, W)

@@ -72,7 +72,7 @@ class TextToImage(ImagesTask):
         if not self.is_generator(info):
             return super().output_frame(model, samples, info)
         from archlab.architectures.zoo.cross_attention import generate
-        from archlab.serving import images_frame
+        from archlab.output_frames import images_frame
 
         tokens = numeric_samples(samples).astype(np.int32)
         seed = int(info.get("generation_seed", 0))  # the evaluate stage draws with the same noise

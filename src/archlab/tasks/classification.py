@@ -139,12 +139,12 @@ class ClassificationTask(Task):
 
     def evaluate(self, params, dataset, names: list[str], skipped: dict[str, str], *, models_dir: Path,
                  paths: EvaluationPaths) -> dict[str, dict]:
-        results, extra, figures = self.evaluate_classifiers(params, dataset, names, skipped, models_dir, paths)
-        self.write_reports(params, dataset, results, skipped, figures, paths, metrics={}, extra=extra)
+        results, figures = self.evaluate_classifiers(params, dataset, names, skipped, models_dir, paths)
+        self.write_reports(params, dataset, results, skipped, figures, paths, metrics={}, extra=[])
         return results
 
     def evaluate_classifiers(self, params, dataset, names, skipped, models_dir: Path, paths: EvaluationPaths):
-        """Score the classifiers; returns results, extra report lines and figures."""
+        """Score the classifiers; returns results and figures."""
         from archlab.evaluation.run import test_split
         from archlab.evaluation.scoring import mcnemar_p_value
 
@@ -163,7 +163,7 @@ class ClassificationTask(Task):
         figures = common_figures(results, probas, y_test, class_names, models_dir, paths.figures)
         self.extra_figures(figures, results, probas, x_test, y_test, class_names, models_dir, paths.figures, params)
         write_plots(paths.plots, results, probas, y_test, class_names)
-        return results, [], figures
+        return results, figures
 
     def write_reports(self, params, dataset, results: dict, skipped: dict, figures: dict, paths: EvaluationPaths, *,
                       metrics: dict, extra: list[str]) -> None:

@@ -84,7 +84,7 @@ class TextToImage(ImagesTask):
         if not judges:
             raise DataError(f"task {self.name}: train.architectures has no image classifier; one is needed to judge "
                             "the generated images")
-        results, _, figures = self.evaluate_classifiers(params, dataset, judges, skipped, models_dir, paths)
+        results, figures = self.evaluate_classifiers(params, dataset, judges, skipped, models_dir, paths)
         metrics, extra = {}, []
         if generators:
             best = min(results, key=lambda n: self.rank(results[n]))

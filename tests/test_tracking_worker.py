@@ -49,7 +49,7 @@ def test_an_error_in_the_worker_reaches_the_stage_and_the_run_ends_failed(params
         with tracking_worker.run(params, run_name="w", tags={}, project_root=tmp_path) as run:
             run.log_params({"bad?name": 1})  # MLflow refuses the key, in the worker
             run.log_metrics({"m": 1.0})  # queued before the refusal arrived: refused at once, same error
-            run.run_id  # the first call that waits raises the refusal
+            _ = run.run_id  # the first call that waits raises the refusal
     assert "bad?name" in str(error.value)
     assert any("MLflow worker process" in note for note in getattr(error.value, "__notes__", []))
     (found,) = _runs(tmp_path)
@@ -59,7 +59,7 @@ def test_an_error_in_the_worker_reaches_the_stage_and_the_run_ends_failed(params
 def test_a_stop_ends_the_run_killed(params, tmp_path):
     with pytest.raises(KeyboardInterrupt):
         with tracking_worker.run(params, run_name="w", tags={}, project_root=tmp_path) as run:
-            run.run_id
+            _ = run.run_id
             raise KeyboardInterrupt("signal 15")
     (found,) = _runs(tmp_path)
     assert found.info.status == "KILLED"
@@ -71,7 +71,7 @@ def test_an_unreachable_server_stops_before_any_run(params, tmp_path, monkeypatc
     started = time.monotonic()
     with pytest.raises(TrackingUnavailable, match=uri):
         with tracking_worker.run(params, run_name="w", tags={}, project_root=tmp_path) as run:
-            run.run_id
+            _ = run.run_id
     assert time.monotonic() - started < 60
 
 

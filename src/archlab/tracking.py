@@ -13,6 +13,7 @@ import functools
 import logging
 import os
 import time
+from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -257,22 +258,33 @@ def run_tags(tags: dict[str, str]) -> dict[str, str]:
 @contextmanager
 def run(params: Params, *, run_name: str, tags: dict[str, str], project_root: str | Path = "."):
     """Start an MLflow run that always ends: FINISHED, FAILED on an error, KILLED on Ctrl-C or SIGTERM."""
-    active = timed(start_run)(params, run_name, run_tags(tags), project_root)
+    active = start_run(params, run_name, run_tags(tags), project_root)
     try:
         yield active
     except BaseException as exc:
-        from archlab.interrupts import was_stopped
-
-        stopped = was_stopped(exc)
-        try:
-            timed(end_run)("KILLED" if stopped else "FAILED")
-        except Exception as end_error:  # the store itself is what failed; the next run closes this one as KILLED
-            log.warning("could not end MLflow run %s: %s", active.info.run_id, str(end_error).splitlines()[0])
-        lost = None if stopped else server_lost()
+        lost = end_after_error(exc, active.info.run_id, end_run, server_lost)
         if lost:
             raise lost from exc
         raise
-    timed(end_run)("FINISHED")
+    end_run("FINISHED")
+
+
+def end_after_error(exc: BaseException, run_id: str, end: Callable[[str], object],
+                    find_lost_server: Callable[[], BaseException | None]) -> BaseException | None:
+    """End a run whose block raised `exc`: KILLED on a stop (Ctrl-C, SIGTERM), else FAILED.
+
+    Shared by `run` and the train stage's MLflow worker (`archlab.tracking_worker`), which pass how they end a run and
+    look for a lost server. Returns the TrackingUnavailable to raise instead of `exc` when the store is a server
+    that stopped answering, else None (re-raise `exc`).
+    """
+    from archlab.interrupts import was_stopped
+
+    stopped = was_stopped(exc)
+    try:
+        end("KILLED" if stopped else "FAILED")
+    except Exception as end_error:  # the store itself is what failed; the next run closes this one as KILLED
+        log.warning("could not end MLflow run %s: %s", run_id, str(end_error).splitlines()[0])
+    return None if stopped else find_lost_server()
 
 
 def server_lost():
@@ -292,12 +304,14 @@ def server_lost():
     return None
 
 
+@timed
 def end_run(status: str) -> None:
     import mlflow
 
     mlflow.end_run(status=status)
 
 
+@timed
 def start_run(params: Params, run_name: str, tags: dict[str, str], project_root: str | Path):
     """Configure the store, close orphaned runs, start the run; `tags` complete (`run_tags`)."""
     import mlflow

@@ -50,13 +50,13 @@ def _handlers(run_state: dict) -> dict:
     from archlab import tracking
 
     def start(params: Params, run_name: str, tags: dict[str, str], project_root: str) -> str:
-        active = tracking.timed(tracking.start_run)(params, run_name, tags, project_root)
+        active = tracking.start_run(params, run_name, tags, project_root)
         run_state["logger"] = tracking.EpochLogger(active.info.run_id)
         run_state["active"] = True
         return active.info.run_id
 
     def end(status: str) -> float:
-        tracking.timed(tracking.end_run)(status)
+        tracking.end_run(status)
         run_state["active"] = False
         return tracking.seconds_in_mlflow()
 
@@ -142,24 +142,22 @@ class TrackingWorker:
     def call(self, name: str, /, *args, **kwargs) -> Any:
         """Make a call and return its answer, after every earlier call has been answered (or raise their error)."""
         self.send(name, *args, **kwargs)
-        value = None
-        while self._pending:
-            _, value = self._receive()
+        return self.wait()
+
+    def wait(self) -> Any:
+        """Wait until every call sent so far is answered; raise the first failure among them, else return the last
+        answer."""
+        value = self.settle()
         if self._failure is not None:
             raise self._failure
         return value
 
-    def wait(self) -> None:
-        """Wait until every call sent so far is answered; raise the first failure among them."""
+    def settle(self) -> Any:
+        """Read every pending answer without raising (an error unwinding decides what is raised); the last one."""
+        value = None
         while self._pending:
-            self._receive()
-        if self._failure is not None:
-            raise self._failure
-
-    def settle(self) -> None:
-        """Read every pending answer without raising: an error is unwinding and decides what is raised."""
-        while self._pending:
-            self._receive()
+            _, value = self._receive()
+        return value
 
     def cleanup_call(self, name: str, /, *args) -> Any:
         """A call made while an error unwinds: earlier failures are already being raised, so they are not again."""
@@ -239,7 +237,6 @@ def run(params: Params, *, run_name: str, tags: dict[str, str], project_root: st
             process tag is how a later run tells this one's stage is gone).
     """
     from archlab import tracking
-    from archlab.interrupts import was_stopped
 
     worker = TrackingWorker(logging.getLogger("archlab").level)
     remote = RemoteRun(worker, tracking.run_tags(tags))
@@ -252,15 +249,17 @@ def run(params: Params, *, run_name: str, tags: dict[str, str], project_root: st
             worker.settle()
             if worker.run_id is None:  # the run never started (store unreachable, bad URI): nothing to end
                 raise
-            stopped = was_stopped(exc)
-            try:
-                remote.worker_seconds = worker.cleanup_call("end", "KILLED" if stopped else "FAILED")
-            except Exception as end_error:  # the store itself is what failed; the next run closes this one
-                log.warning("could not end MLflow run %s: %s", worker.run_id, str(end_error).splitlines()[0])
-            try:
-                lost = None if stopped else worker.cleanup_call("server_lost")
-            except Exception:  # noqa: BLE001 - the worker is gone too; the original error says more
-                lost = None
+
+            def end(status: str) -> None:
+                remote.worker_seconds = worker.cleanup_call("end", status)
+
+            def find_lost_server() -> BaseException | None:
+                try:
+                    return worker.cleanup_call("server_lost")
+                except Exception:  # noqa: BLE001 - the worker is gone too; the original error says more
+                    return None
+
+            lost = tracking.end_after_error(exc, worker.run_id, end, find_lost_server)
             if lost:
                 raise lost from exc
             raise

@@ -108,8 +108,17 @@ def write_activations(bottom, images: np.ndarray, path: Path, batch_size: int) -
 
 
 def cached_model(top, head):
-    """Activations at the cut -> top (inference mode: batch norm keeps its statistics) -> head -> probabilities."""
+    """Activations at the cut -> top (inference mode: batch norm keeps its statistics) -> head -> probabilities.
+
+    The top's convolutions on tiny maps are trained as matmuls on their own weights (`small_map_convs`: faster on
+    the CPU, same numbers up to float32 round-off); the saved model keeps its `Conv2D` layers.
+    """
     import keras
 
+    from archlab.architectures.small_map_convs import MAX_MAP_PIXELS, with_small_map_convs_as_matmuls
+
+    trained_top, swapped = with_small_map_convs_as_matmuls(top)
+    if swapped:
+        log.info("phase two computes %s (maps of at most %d pixels) as matmuls", ", ".join(swapped), MAX_MAP_PIXELS)
     inputs = keras.Input(shape=top.input_shape[1:], name="activations")
-    return keras.Model(inputs, head(top(inputs, training=False)), name="finetune_from_cache")
+    return keras.Model(inputs, head(trained_top(inputs, training=False)), name="finetune_from_cache")

@@ -39,6 +39,9 @@ def test_the_cut_is_the_first_unfrozen_layer_and_the_first_step_matches(finetune
     x, y = tiny_data.x_train[:32].astype(np.float32), tiny_data.y_train[:32]
     activations = activation_cache.write_activations(bottom, x, tmp_path / "a.npy", batch_size=16)
     assert activations.shape == (32, 2, 2, 512) and isinstance(activations, np.memmap)
+    again, embeddings = activation_cache.write_activations(bottom, x, tmp_path / "b.npy", batch_size=16, top=top)
+    assert np.array_equal(again, activations) and embeddings.shape == (32, 512)
+    assert np.allclose(embeddings, top.predict_on_batch(np.asarray(activations)), atol=1e-5)
     start = model.get_weights()
     cached = activation_cache.cached_model(top, head)
     cached_loss = _sgd_step(cached, np.asarray(activations), y)

@@ -94,10 +94,10 @@ def fit(data, params: FinetuneParams, ctx):
     else:
         # One pass below the cut serves both phases: the head's embeddings are the top's output on the cache.
         bottom, top = activation_cache.split(extractor, backbone.model, cache.cut)
-        x_train, x_val = (activation_cache.write_activations(bottom, x, ctx.checkpoint_dir / f"activations_{split}.npy",
-                                                             batch) for split, x in (("train", data.x_train),
-                                                                                     ("val", data.x_val)))
-        train_emb, val_emb = (top.predict(a, batch_size=batch, verbose=0) for a in (x_train, x_val))
+        (x_train, train_emb), (x_val, val_emb) = (
+            activation_cache.write_activations(bottom, x, ctx.checkpoint_dir / f"activations_{split}.npy", batch,
+                                               top=top)
+            for split, x in (("train", data.x_train), ("val", data.x_val)))
         trained_model = activation_cache.cached_model(top, head_model)
         log.info("finetune: %s (%s per image)", cache.reason, "x".join(map(str, x_train.shape[1:])))
     compile_classifier(head_model, params)

@@ -84,7 +84,7 @@ def run_startup(repeats: int) -> dict:
     archlab = str(Path(sys.executable).parent / "archlab")
     runs = alternated({"help": lambda: measure([archlab, "--help"], ROOT).wall_s}, max(repeats, 5))["help"]
     probe = "import sys, archlab.cli; print([m for m in ('tensorflow', 'keras', 'mlflow', 'great_expectations', " \
-            "'dvc') if m in sys.modules])"
+            "'dvc', 'ray', 'optuna') if m in sys.modules])"
     heavy = measure([sys.executable, "-c", probe], ROOT).stdout.strip()
     return {"help_s": round(median(runs), 3), "samples": [round(v, 3) for v in runs], "heavy_imports": heavy
             if heavy != "[]" else ""}

@@ -17,12 +17,14 @@ def main() -> None:
     p.add_argument("--plots", required=True, type=Path, help="output plots/train/<arch>.csv")
     p.add_argument("--features", type=Path, default=None,
                    help="cached backbone features (data/features/<backbone>), for feature heads")
+    p.add_argument("--tuned", type=Path, default=None,
+                   help="tune@<arch>'s tuned/<arch>.yaml: values merged over train.<arch> (empty: none)")
     p.add_argument("--checkpoints", default=Path(".archlab/checkpoints"), type=Path,
                    help="resumable per-epoch backups (kept only until the stage succeeds)")
     args = p.parse_args()
     train(load_params(args.params), args.arch, data_dir=args.data, validation_report=args.validation,
           model_dir=args.model_dir, metrics_path=args.metrics, plots_path=args.plots,
-          checkpoint_root=args.checkpoints, features_dir=args.features)
+          checkpoint_root=args.checkpoints, features_dir=args.features, tuned_path=args.tuned)
 
 
 if __name__ == "__main__":

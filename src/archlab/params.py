@@ -120,6 +120,17 @@ class FeaturizeParams(Strict):
     mobilenet_v2: BackboneWeights = BackboneWeights()
 
 
+class TuneParams(Strict):
+    """`tune@<arch>`: the same budget for every architecture (archlab.tuning). trials 0: no tuning at all."""
+
+    trials: int = Field(0, ge=0, le=10_000, description="configs tried per architecture; 0: train as written")
+    max_epochs: int = Field(20, ge=1, le=10_000, description="most epochs per trial and training phase")
+    grace_epochs: int = Field(3, ge=1, description="ASHA stops no trial before this many epochs")
+    cpus_per_trial: float = Field(1.0, gt=0.0)
+    gpus_per_trial: float = Field(0.0, ge=0.0, description="fractional shares one GPU between trials")
+    max_failures: int = Field(2, ge=0, description="retries of a trial whose Ray worker node died")
+
+
 class EvaluateParams(Strict):
     bootstrap_resamples: int = Field(2000, ge=100)
     confidence: float = Field(0.95, gt=0.5, lt=1.0, description="bootstrap interval level")
@@ -165,6 +176,7 @@ class Params(Strict):
     ingest: IngestParams = IngestParams()
     validate_: ValidateParams = Field(ValidateParams(), alias="validate")
     train: TrainParams = TrainParams()
+    tune: TuneParams = TuneParams()
     featurize: FeaturizeParams = FeaturizeParams()
     evaluate: EvaluateParams = EvaluateParams()
     register_: RegisterParams = Field(RegisterParams(), alias="register")  # `register` is taken by ABCMeta

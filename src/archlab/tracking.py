@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import math
 import os
 import time
 from collections.abc import Callable
@@ -223,6 +224,33 @@ def flatten_params(values: dict, prefix: str = "") -> dict[str, str]:
         else:
             flat[name] = str(value)
     return flat
+
+
+@timed
+def log_child_run(parent_run_id: str, *, run_name: str, params: dict, history: list[dict[str, float]], status: str,
+                  tags: dict[str, str]) -> str:
+    """A finished child run under `parent_run_id` (a tuning trial): its params, one step per epoch, its end status.
+
+    Returns:
+        the child's run id.
+    """
+    from mlflow import MlflowClient
+    from mlflow.entities import Metric, Param
+
+    client = MlflowClient()
+    experiment_id = client.get_run(parent_run_id).info.experiment_id
+    child = client.create_run(experiment_id, run_name=run_name,
+                              tags={"mlflow.parentRunId": parent_run_id, **run_tags(tags)})
+    now = now_ms()
+    metrics = [Metric(key, float(value), now, step) for step, row in enumerate(history, 1)
+               for key, value in row.items() if value is not None and math.isfinite(float(value))]
+    flat = [Param(key, value[:6000]) for key, value in flatten_params(params).items()]
+    for start in range(0, len(flat), 100):  # MLflow's batch limits: 100 params, 1,000 metrics
+        client.log_batch(child.info.run_id, params=flat[start:start + 100])
+    for start in range(0, len(metrics), 1000):
+        client.log_batch(child.info.run_id, metrics=metrics[start:start + 1000])
+    client.set_terminated(child.info.run_id, status)
+    return child.info.run_id
 
 
 class EpochLogger:

@@ -28,12 +28,15 @@ class Architecture:
         params: the pydantic schema of `train.<name>`.
         fits: the `fit` for each task it supports, keyed by task name (`archlab.tasks`): each trains on a
             `TrainingData` with validated params and returns a `Trained`. A task it has no entry for skips it.
+        search: what tuning may change in `train.<name>`, and within which ranges
+            (`archlab.architectures.search_space`); empty: nothing to tune (the defaults are trained as they are).
     """
 
     name: str
     family: str
     params: type[BaseModel]
     fits: Mapping[str, Callable[..., Any]] = field(default_factory=dict)
+    search: Mapping[str, Any] = field(default_factory=dict)
 
 
 def register(architecture: Architecture) -> Architecture:

@@ -20,6 +20,7 @@ from archlab.params import Params
 from archlab.training.data import TrainingData, load_training_data
 from archlab.training.fit import FitContext
 from archlab.training.record import summary_metrics, write_epoch_plot, write_metrics, write_skipped
+from archlab.tuning.tuned import tuned_arch_params
 
 log = logging.getLogger(__name__)
 
@@ -48,15 +49,18 @@ def checkpoint_dir(root: Path, name: str, arch_params, data: TrainingData, seed:
 
 def train(params: Params, name: str, *, data_dir: Path, validation_report: Path, model_dir: Path,
           metrics_path: Path, plots_path: Path, checkpoint_root: Path, project_root: Path = Path("."),
-          features_dir: Path | None = None) -> dict:
+          features_dir: Path | None = None, tuned_path: Path | None = None) -> dict:
     """Train architecture `name` on the ingested train/val splits and record everything.
+
+    Args:
+        tuned_path: tune@<name>'s output; its values override `train.<name>` (none or empty: params.yaml as is).
 
     Returns:
         The summary metrics also written to `metrics_path`.
     """
     require_validation_passed(validation_report)
     arch = get(name)
-    arch_params = params.train.arch_params(name)
+    arch_params = tuned_arch_params(params, name, tuned_path)  # train.<name>, with tune@<name>'s choices if any
     task = tasks.get(params.task)
     reason = task.skip_reason(arch)
     if reason is not None:

@@ -7,6 +7,7 @@ from pydantic import Field
 
 from archlab.architectures.common import KerasFitParams
 from archlab.architectures.registry import Architecture, register
+from archlab.architectures.search_space import KERAS_FIT, Integer, Real
 
 
 class AutoencoderParams(KerasFitParams):
@@ -94,4 +95,6 @@ def fit(data, params: AutoencoderParams, ctx):
 
 
 register(Architecture(name="autoencoder", family="autoencoder", params=AutoencoderParams,
-                      fits=dict(image_classification=fit)))
+                      fits=dict(image_classification=fit),
+                      search={**KERAS_FIT, "latent_dim": Integer(8, 128, log=True), "denoising": Real(0.0, 0.3),
+                              "head_units": Integer(32, 256, log=True), "dropout": Real(0.0, 0.5)}))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from archlab.architectures.registry import Architecture, register
+from archlab.architectures.search_space import Real
 from archlab.params import Strict
 
 
@@ -73,4 +74,5 @@ def fit_tabular(data, params: BaselineParams, ctx):
 
 register(Architecture(name="baseline", family="classical", params=BaselineParams,
                       fits=dict(image_classification=fit, tabular_classification=fit_tabular,
-                                forecasting=fit_forecaster)))
+                                forecasting=fit_forecaster),
+                      search={"C": Real(1e-3, 1e3, log=True)}))

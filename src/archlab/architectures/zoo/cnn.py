@@ -6,6 +6,7 @@ from pydantic import Field
 
 from archlab.architectures.common import KerasFitParams
 from archlab.architectures.registry import Architecture, register
+from archlab.architectures.search_space import KERAS_FIT, Choice, Integer, Real
 from archlab.training.fit import classifier_fit
 
 
@@ -43,4 +44,7 @@ def build(input_shape: tuple[int, ...], n_classes: int, params: CnnParams):
 
 
 register(Architecture(name="cnn", family="convolutional", params=CnnParams,
-                      fits=dict(image_classification=classifier_fit(build))))
+                      fits=dict(image_classification=classifier_fit(build)),
+                      search={**KERAS_FIT, "filters": Choice(([16, 32], [32, 64], [64, 128], [32, 64, 128])),
+                              "convs_per_block": Integer(1, 2), "dense_units": Integer(32, 256, log=True),
+                              "dropout": Real(0.0, 0.5)}))

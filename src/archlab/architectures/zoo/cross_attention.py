@@ -16,6 +16,7 @@ from pydantic import Field
 
 from archlab.architectures.common import KerasFitParams
 from archlab.architectures.registry import Architecture, register
+from archlab.architectures.search_space import KERAS_FIT, Choice, Integer, Real
 
 PURE_NOISE_SHARE = 0.5  # of the training samples at t = 1, where only the caption tells the digit
 
@@ -114,5 +115,7 @@ def fit(data, params: CrossAttentionParams, ctx):
                    info={"reads_caption": params.use_caption})
 
 
+SEARCH = {**KERAS_FIT, "embed_dim": Choice((32, 64, 128)), "num_layers": Integer(1, 4),
+          "mlp_dim": Choice((64, 128, 256)), "dropout": Real(0.0, 0.3)}  # caption_blind, its control, shares it
 register(Architecture(name="cross_attention", family="generative", params=CrossAttentionParams,
-                      fits=dict(text_to_image=fit)))
+                      fits=dict(text_to_image=fit), search=SEARCH))

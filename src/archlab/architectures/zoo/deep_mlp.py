@@ -7,6 +7,7 @@ from pydantic import Field
 from archlab.architectures.common import KerasFitParams
 from archlab.architectures.forecasting import forecasting_fit
 from archlab.architectures.registry import Architecture, register
+from archlab.architectures.search_space import KERAS_FIT, Choice, Real
 from archlab.architectures.tabular import tabular_fit
 from archlab.training.fit import classifier_fit
 
@@ -39,4 +40,7 @@ def build(input_shape: tuple[int, ...], n_classes: int, params: DeepMlpParams, f
 register(Architecture(name="deep_mlp", family="mlp", params=DeepMlpParams,
                       fits=dict(image_classification=classifier_fit(build),
                                 tabular_classification=tabular_fit(build),
-                                forecasting=forecasting_fit(build))))
+                                forecasting=forecasting_fit(build)),
+                      search={**KERAS_FIT, "hidden_units": Choice(([256, 128, 64], [512, 256, 128], [256, 256, 256],
+                                                                  [1024, 512, 256], [512, 256, 128, 64])),
+                              "dropout": Real(0.0, 0.5)}))

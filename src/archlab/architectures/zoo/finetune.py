@@ -18,6 +18,7 @@ from pydantic import Field
 
 from archlab.architectures.common import KerasFitParams
 from archlab.architectures.registry import Architecture, register
+from archlab.architectures.search_space import KERAS_FIT, Integer, Real
 
 log = logging.getLogger(__name__)
 
@@ -115,4 +116,6 @@ def fit(data, params: FinetuneParams, ctx):
 
 
 register(Architecture(name="finetune", family="pretrained", params=FinetuneParams,
-                      fits=dict(image_classification=fit)))
+                      fits=dict(image_classification=fit),
+                      search={**KERAS_FIT, "fine_tune_lr": Real(1e-5, 1e-3, log=True), "unfreeze_layers": Integer(1, 6),
+                              "hidden_units": Integer(64, 512, log=True), "dropout": Real(0.0, 0.5)}))

@@ -11,6 +11,7 @@ from pydantic import Field
 from archlab.architectures.common import KerasFitParams
 from archlab.architectures.forecasting import forecasting_fit
 from archlab.architectures.registry import Architecture, register
+from archlab.architectures.search_space import KERAS_FIT, Choice, Real
 from archlab.training.fit import classifier_fit
 
 
@@ -40,4 +41,6 @@ def build(input_shape: tuple[int, ...], n_classes: int, params: LstmParams, fron
 
 
 register(Architecture(name="lstm", family="recurrent", params=LstmParams,
-                      fits=dict(image_classification=classifier_fit(build), forecasting=forecasting_fit(build))))
+                      fits=dict(image_classification=classifier_fit(build), forecasting=forecasting_fit(build)),
+                      search={**KERAS_FIT, "units": Choice(([64], [128], [128, 64], [256, 128])),
+                              "dropout": Real(0.0, 0.5)}))

@@ -11,6 +11,7 @@ from pydantic import Field
 
 from archlab.architectures.common import KerasFitParams
 from archlab.architectures.registry import Architecture, register
+from archlab.architectures.search_space import KERAS_FIT, Integer, Real
 
 
 class PretrainedHeadParams(KerasFitParams):
@@ -88,4 +89,5 @@ def fit(data, params: PretrainedHeadParams, ctx):
 
 
 register(Architecture(name="pretrained_head", family="pretrained", params=PretrainedHeadParams,
-                      fits=dict(image_classification=fit)))
+                      fits=dict(image_classification=fit),
+                      search={**KERAS_FIT, "hidden_units": Integer(32, 1024, log=True), "dropout": Real(0.0, 0.5)}))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from archlab.architectures.registry import Architecture, register
+from archlab.architectures.search_space import Integer, Real
 from archlab.params import Strict
 
 
@@ -73,4 +74,6 @@ def fit_tabular(data, params: RbmParams, ctx):
 
 
 register(Architecture(name="rbm", family="energy-based", params=RbmParams,
-                      fits=dict(image_classification=fit, tabular_classification=fit_tabular)))
+                      fits=dict(image_classification=fit, tabular_classification=fit_tabular),
+                      search={"n_components": Integer(64, 512, log=True), "learning_rate": Real(0.005, 0.1, log=True),
+                              "C": Real(1.0, 1e4, log=True)}))

@@ -7,6 +7,7 @@ from pydantic import Field
 from archlab.architectures.common import KerasFitParams
 from archlab.architectures.forecasting import forecasting_fit
 from archlab.architectures.registry import Architecture, register
+from archlab.architectures.search_space import KERAS_FIT, Choice, Real
 from archlab.training.fit import classifier_fit
 
 
@@ -35,4 +36,6 @@ def build(input_shape: tuple[int, ...], n_classes: int, params: RnnParams, front
 
 
 register(Architecture(name="rnn", family="recurrent", params=RnnParams,
-                      fits=dict(image_classification=classifier_fit(build), forecasting=forecasting_fit(build))))
+                      fits=dict(image_classification=classifier_fit(build), forecasting=forecasting_fit(build)),
+                      search={**KERAS_FIT, "units": Choice(([64], [128], [256], [128, 64])),
+                              "dropout": Real(0.0, 0.5)}))

@@ -7,6 +7,7 @@ from pydantic import Field
 from archlab.architectures.common import KerasFitParams
 from archlab.architectures.forecasting import forecasting_fit
 from archlab.architectures.registry import Architecture, register
+from archlab.architectures.search_space import KERAS_FIT, Integer, Real
 from archlab.architectures.tabular import tabular_fit
 from archlab.training.fit import classifier_fit
 
@@ -36,4 +37,5 @@ def build(input_shape: tuple[int, ...], n_classes: int, params: ShallowMlpParams
 register(Architecture(name="shallow_mlp", family="mlp", params=ShallowMlpParams,
                       fits=dict(image_classification=classifier_fit(build),
                                 tabular_classification=tabular_fit(build),
-                                forecasting=forecasting_fit(build))))
+                                forecasting=forecasting_fit(build)),
+                      search={**KERAS_FIT, "hidden_units": Integer(32, 1024, log=True), "dropout": Real(0.0, 0.5)}))

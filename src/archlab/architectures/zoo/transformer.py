@@ -9,6 +9,7 @@ from pydantic import Field
 from archlab.architectures.common import KerasFitParams
 from archlab.architectures.forecasting import forecasting_fit
 from archlab.architectures.registry import Architecture, register
+from archlab.architectures.search_space import KERAS_FIT, Choice, Integer, Real
 from archlab.architectures.tabular import tabular_fit
 from archlab.training.fit import classifier_fit
 
@@ -120,4 +121,7 @@ def build_sequence(input_shape: tuple[int, ...], horizon: int, params: Transform
 register(Architecture(name="transformer", family="attention", params=TransformerParams,
                       fits=dict(image_classification=classifier_fit(build),
                                 tabular_classification=tabular_fit(build_tabular, tokens=True),
-                                forecasting=forecasting_fit(build_sequence))))
+                                forecasting=forecasting_fit(build_sequence)),
+                      search={**KERAS_FIT, "embed_dim": Choice((32, 64, 128)), "num_heads": Choice((2, 4)),
+                              "num_layers": Integer(1, 4), "mlp_dim": Choice((64, 128, 256)),
+                              "dropout": Real(0.0, 0.3)}))

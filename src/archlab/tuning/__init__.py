@@ -1,0 +1,1 @@
+"""Equal-budget hyper-parameter tuning of every architecture (Ray Tune + Optuna)."""

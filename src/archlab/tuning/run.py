@@ -1,0 +1,81 @@
+"""The `tune@<arch>` stage: one architecture's equal-budget study, its trials in MLflow, its best config on disk.
+
+`tuned/<arch>.yaml` holds only the values the study chose (a DVC out, committed like metrics); `train@<arch>`
+trains with its params block merged with them, so `params.yaml` stays the user's file. With `tune.trials: 0` the
+stage writes an empty mapping without importing Ray or TensorFlow, and training is exactly what params.yaml says.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import logging
+import shutil
+from pathlib import Path
+
+from archlab import tasks
+from archlab.architectures.registry import get
+from archlab.params import Params
+from archlab.tuning.tuned import write_tuned
+
+log = logging.getLogger(__name__)
+TRIAL_STATUS = {"FINISHED": "FINISHED", "PRUNED": "KILLED", "FAILED": "FAILED"}  # archlab's -> MLflow's
+
+
+def study_key(name: str, block: dict, budget, data_hash: str) -> str:
+    """The study's folder name: a re-run of the same study resumes it, a changed block, budget or data starts anew."""
+    key = json.dumps([name, block, dataclasses.asdict(budget), data_hash], sort_keys=True, default=str)
+    return f"{name}-{hashlib.blake2b(key.encode(), digest_size=6).hexdigest()}"
+
+
+def tune(params: Params, name: str, *, data_dir: Path, validation_report: Path, out_path: Path,
+         storage_root: Path, project_root: Path = Path(".")) -> dict:
+    """Run `name`'s study (or nothing when `tune.trials` is 0) and write `out_path`.
+
+    Returns:
+        the chosen values (empty without tuning).
+    """
+    settings = params.tune
+    architecture = get(name)
+    task = tasks.get(params.task)
+    skip = task.skip_reason(architecture)
+    if settings.trials == 0 or skip is not None:
+        why = "tune.trials is 0" if skip is None else skip
+        write_tuned(out_path, {}, f"tune@{name}: nothing tuned ({why}); train@{name} uses params.yaml as written")
+        return {}
+    from archlab import tracking
+    from archlab.training.data import load_training_data
+    from archlab.training.run import require_validation_passed
+    from archlab.tuning.study import Budget, run_study
+
+    require_validation_passed(validation_report)
+    data = load_training_data(data_dir)
+    budget = Budget(trials=settings.trials, max_epochs=settings.max_epochs, seed=params.project.seed,
+                    grace_epochs=settings.grace_epochs, cpus_per_trial=settings.cpus_per_trial,
+                    gpus_per_trial=settings.gpus_per_trial, max_failures=settings.max_failures)
+    tags = {"archlab.stage": "tune", "archlab.architecture": name, "archlab.family": architecture.family,
+            "archlab.task": params.task, "archlab.data_hash": data.dataset_hash}
+    with tracking.run(params, run_name=f"tune-{name}", tags=tags, project_root=project_root) as parent:
+        block = params.train.arch_params(name).model_dump()
+        study_dir = storage_root / study_key(name, block, budget, data.dataset_hash)
+        result = run_study(name, task.fitted_for(architecture), data, block, budget, study_dir)
+        for number, trial in enumerate(result.trials, 1):
+            tracking.log_child_run(
+                parent.info.run_id, run_name=f"{name}-trial-{number}", params=trial.config, history=trial.history,
+                status=TRIAL_STATUS[trial.status],
+                tags={**tags, "archlab.trial_status": trial.status, "archlab.trial_id": trial.trial_id,
+                      "archlab.ray_node_id": trial.node_id or "", **({"archlab.error": trial.error[:5000]}
+                                                                     if trial.error else {})})
+        counts = {status: sum(t.status == status for t in result.trials) for status in TRIAL_STATUS}
+        tracking.log_params({"trials": settings.trials, "max_epochs": settings.max_epochs,
+                             **{f"best.{k}": v for k, v in result.best_config.items()}})
+        tracking.log_metrics({"best_val_loss": result.best_val_loss,
+                              **{f"trials_{status.lower()}": float(n) for status, n in counts.items()}})
+    shutil.rmtree(study_dir, ignore_errors=True)  # kept only until the study is recorded, like checkpoints
+    write_tuned(out_path, result.best_config,
+                f"tune@{name}: best of {len(result.trials)} trials (val_loss {result.best_val_loss:.4g}; "
+                f"{counts['FINISHED']} finished, {counts['PRUNED']} pruned, {counts['FAILED']} failed),\n"
+                f"at most {settings.max_epochs} epochs each; merged into train.{name} by train@{name}")
+    log.info("tune@%s: best val_loss %.4g with %s", name, result.best_val_loss, result.best_config)
+    return result.best_config

@@ -1,0 +1,211 @@
+"""One architecture's study: `trials` configs from its search space, each trained for at most `max_epochs`, sampled
+by Optuna's TPE through Ray Tune (`OptunaSearch`) and cut short by ASHA on val loss.
+
+Ray is the engine: `ray.init()` uses this machine's CPUs, or the cluster `RAY_ADDRESS` names, and the trials read
+their data from the driver through Ray's object store (`tune.with_parameters`), never from a local path, so a
+worker node needs no copy of the project's data. Every architecture gets the same budget (trials, epochs, early
+stopping); the first trial is the params block as the user wrote it when it lies inside the space, so the best
+config found is never worse on val than the defaults. The test split is never seen: a trial gets `TrainingData`,
+which holds train and val only.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from archlab.architectures import search_space
+from archlab.training.data import TrainingData
+
+log = logging.getLogger(__name__)
+METRIC, MODE = "val_loss", "min"
+COMPLETED_MARK = "fit_completed"
+PHASE_EPOCH_KEYS = ("epochs", "pretrain_epochs", "head_epochs")  # each training phase gets max_epochs
+FAILED_MARK = "fit_failed"  # the trial's own error: recorded FAILED, not retried (only a lost node is)
+
+
+@dataclass(frozen=True)
+class Budget:
+    """What every architecture's study gets: the same for all, so the comparison is fair."""
+
+    trials: int
+    max_epochs: int
+    seed: int = 42
+    grace_epochs: int = 3  # ASHA stops no trial before this many epochs
+    cpus_per_trial: float = 1.0
+    gpus_per_trial: float = 0.0  # fractional: trials share a GPU
+    max_failures: int = 2  # Ray retries a trial whose worker node died this often
+
+
+@dataclass
+class TrialRecord:
+    """One trial: its config (params values), what it reached, how it ended and where it ran."""
+
+    trial_id: str
+    config: dict[str, Any]
+    status: str  # FINISHED, PRUNED (stopped early by ASHA) or FAILED
+    best_val_loss: float | None
+    epochs: int
+    node_id: str | None
+    history: list[dict[str, float]] = field(default_factory=list)
+    error: str | None = None
+
+
+@dataclass
+class StudyResult:
+    architecture: str
+    best_config: dict[str, Any]
+    best_val_loss: float
+    trials: list[TrialRecord]
+
+
+def trial_params(architecture, block: Mapping[str, Any], config: Mapping[str, Any], budget: Budget):
+    """The params a trial trains with: the user's block, the sampled values, and the shared epoch budget (every
+    training phase's epochs set to `max_epochs`; early stopping's patience stays the user's)."""
+    values = {**block, **search_space.decode(architecture.search, config)}
+    values |= {key: budget.max_epochs for key in PHASE_EPOCH_KEYS if key in architecture.params.model_fields}
+    return architecture.params.model_validate(values)
+
+
+def epoch_budget(architecture, budget: Budget) -> int:
+    """Epochs a trial may report in all: max_epochs per training phase (a pretrained head, then fine-tuning)."""
+    return budget.max_epochs * max(1, sum(key in architecture.params.model_fields for key in PHASE_EPOCH_KEYS))
+
+
+def _trainable(config: dict[str, Any], *, data: TrainingData, architecture_name: str, task_name: str,
+               block: dict[str, Any], budget: Budget) -> None:
+    """Runs in a Ray worker: train one config, reporting every epoch's val metrics to Tune (ASHA reads them)."""
+    import ray
+    from ray import tune
+
+    from archlab import device
+    from archlab.architectures.common import KerasFitParams
+    from archlab.architectures.registry import get
+    from archlab.training.fit import FitContext
+
+    architecture = get(architecture_name)
+    params = trial_params(architecture, block, config, budget)
+    node_id = ray.get_runtime_context().get_node_id()
+    if isinstance(params, KerasFitParams):
+        device.prepare(budget.seed, mixed_precision=params.mixed_precision)
+    else:
+        device.prepare_classical(budget.seed)
+
+    def report(phase: str, epoch: int, metrics: dict[str, float]) -> None:
+        tune.report({**{k: float(v) for k, v in metrics.items()}, "phase": phase, "node_id": node_id})
+
+    trial_dir = Path(tune.get_context().get_trial_dir())
+    try:
+        with tempfile.TemporaryDirectory(prefix="archlab-trial-") as scratch:
+            ctx = FitContext(seed=budget.seed, checkpoint_dir=Path(scratch) / "checkpoints", on_epoch=report,
+                             artifact_dir=Path(scratch) / "figures")
+            trained = architecture.fits[task_name](data, params, ctx)
+    except Exception as exc:  # noqa: BLE001 - any error of the config itself (NaN loss, a shape it cannot build)
+        # Retrying would fail the same way: record it and let the study go on. Ray's retries stay for lost nodes.
+        (trial_dir / FAILED_MARK).write_text(f"{type(exc).__name__}: {exc}")
+        log.warning("trial %s failed: %s: %s", trial_dir.name, type(exc).__name__, exc)
+        return
+    if trained.kind != "keras":  # one pass, no epochs: its one history row is its one report
+        report("train", 1, {k: v for k, v in trained.history[-1].items() if isinstance(v, float)})
+    (trial_dir / COMPLETED_MARK).write_text("1")
+
+
+def _defaults_in_space(space: Mapping[str, search_space.Dimension], block: Mapping[str, Any]) -> dict | None:
+    """The user's own values as a first config to try, or None when one lies outside the space."""
+    point = {}
+    for name, dim in space.items():
+        value = block.get(name)
+        if isinstance(dim, search_space.Choice):
+            if value not in search_space.edge_values(dim):
+                return None
+            point[name] = search_space.to_ray({name: dim})[name].categories[
+                search_space.edge_values(dim).index(value)]
+        elif value is None or not dim.low <= value <= dim.high:
+            return None
+        else:
+            point[name] = value
+    return point
+
+
+def _records(result_grid, max_epochs: int) -> list[TrialRecord]:
+    records = []
+    for result in result_grid:
+        frame = result.metrics_dataframe
+        rows = [] if frame is None else frame.to_dict("records")
+        losses = [row[METRIC] for row in rows if row.get(METRIC) is not None]
+        folder = Path(result.path) if result.path else None
+        failed = folder / FAILED_MARK if folder else None
+        error = failed.read_text() if failed is not None and failed.exists() else \
+            (None if result.error is None else f"{type(result.error).__name__}: {result.error}")
+        completed = folder is not None and (folder / COMPLETED_MARK).exists()
+        epochs = sum(1 for row in rows if row.get(METRIC) is not None)
+        # ASHA also stops a trial that reaches max_t: that one ran its whole budget, it was not pruned.
+        status = "FAILED" if error else ("FINISHED" if completed or epochs >= max_epochs else "PRUNED")
+        records.append(TrialRecord(
+            trial_id=str((result.metrics or {}).get("trial_id", Path(result.path or "").name)),
+            config=dict(result.config or {}), status=status, best_val_loss=min(losses) if losses else None,
+            epochs=epochs, node_id=rows[-1].get("node_id") if rows else None,
+            history=[{k: v for k, v in row.items() if k in ("loss", "val_loss", "accuracy", "val_accuracy",
+                                                              "mae", "val_mae")} for row in rows],
+            error=error))
+    return records
+
+
+def run_study(architecture_name: str, task_name: str, data: TrainingData, block: Mapping[str, Any],
+              budget: Budget, storage_dir: Path) -> StudyResult:
+    """Tune one architecture under `budget`; a study interrupted earlier in `storage_dir` is resumed, not restarted.
+
+    Args:
+        block: the user's `train.<arch>` values (the first config tried when inside the search space).
+        storage_dir: Ray Tune's experiment folder for this architecture (under `.archlab/`).
+    """
+    import ray
+    from ray import tune
+    from ray.tune.schedulers import ASHAScheduler
+    from ray.tune.search.optuna import OptunaSearch
+
+    from archlab.architectures.registry import get
+    from archlab.errors import ArchlabError
+
+    architecture = get(architecture_name)
+    if not ray.is_initialized():
+        # RAY_ADDRESS set: join that cluster; else start Ray on this machine's CPUs (and GPUs).
+        ray.init(address=os.environ.get("RAY_ADDRESS") or None, include_dashboard=False,
+                 logging_level=logging.WARNING, log_to_driver=False)
+    space = search_space.to_ray(architecture.search)
+    trainable = tune.with_resources(
+        tune.with_parameters(_trainable, data=data, architecture_name=architecture_name, task_name=task_name,
+                             block=dict(block), budget=budget),
+        {"cpu": budget.cpus_per_trial, "gpu": budget.gpus_per_trial})
+    storage_dir = storage_dir.resolve()
+    if tune.Tuner.can_restore(str(storage_dir)):
+        log.info("%s: resuming the study in %s", architecture_name, storage_dir)
+        tuner = tune.Tuner.restore(str(storage_dir), trainable=trainable, resume_errored=False,
+                                   restart_errored=False, param_space=space)
+    else:
+        first = _defaults_in_space(architecture.search, architecture.params.model_validate(block).model_dump())
+        searcher = OptunaSearch(metric=METRIC, mode=MODE, seed=budget.seed,
+                                points_to_evaluate=[first] if first and space else None)
+        scheduler = ASHAScheduler(time_attr="training_iteration", max_t=epoch_budget(architecture, budget),
+                                  grace_period=min(budget.grace_epochs, budget.max_epochs), reduction_factor=3)
+        tuner = tune.Tuner(
+            trainable, param_space=space,
+            tune_config=tune.TuneConfig(metric=METRIC, mode=MODE, search_alg=searcher if space else None,
+                                        scheduler=scheduler, num_samples=budget.trials),
+            run_config=tune.RunConfig(name=storage_dir.name, storage_path=str(storage_dir.parent), verbose=0,
+                                      failure_config=tune.FailureConfig(max_failures=budget.max_failures)))
+    grid = tuner.fit()
+    records = _records(grid, epoch_budget(architecture, budget))
+    scored = [r for r in records if r.best_val_loss is not None]
+    if not scored:
+        raise ArchlabError(f"tune@{architecture_name}: all {len(records)} trials failed; first error: "
+                           f"{next((r.error for r in records if r.error), 'none recorded')}")
+    best = min(scored, key=lambda r: r.best_val_loss)
+    return StudyResult(architecture=architecture_name,
+                       best_config=search_space.decode(architecture.search, best.config) if space else {},
+                       best_val_loss=best.best_val_loss, trials=records)

@@ -1,0 +1,45 @@
+"""`tuned/<arch>.yaml`: the values a study chose, and how `train@<arch>` merges them over its params block.
+
+Its own small module so the train stage depends on this, not on the tuning engine (Ray, Optuna).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from archlab.architectures.registry import get
+from archlab.errors import ParamsError
+from archlab.params import Params
+
+
+def write_tuned(path: Path, values: dict, note: str) -> None:
+    """Write the chosen values with a comment saying where they come from (atomically: no half-written file)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = "".join(f"# {line}\n" for line in note.splitlines()) + yaml.safe_dump(values, sort_keys=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(text)
+    tmp.replace(path)
+
+
+def read_tuned(path: Path | None) -> dict:
+    """The values of a `tuned/<arch>.yaml` (empty when there is none or it is empty)."""
+    if path is None or not path.exists():
+        return {}
+    values = yaml.safe_load(path.read_text()) or {}
+    if not isinstance(values, dict):
+        raise ParamsError(f"{path}: expected a mapping of train.<arch> keys to values, got {type(values).__name__}")
+    return values
+
+
+def tuned_arch_params(params: Params, name: str, tuned_path: Path | None) -> BaseModel:
+    """`train.<name>` merged with the study's choices in `tuned_path`: what train@<name> trains with."""
+    block = params.train.arch_params(name).model_dump()
+    values = read_tuned(tuned_path)
+    try:
+        return get(name).params.model_validate({**block, **values})
+    except ValidationError as exc:
+        raise ParamsError(f"{tuned_path}: its values do not fit train.{name} "
+                          f"({exc.errors()[0]['loc']}: {exc.errors()[0]['msg']}); re-run tune@{name}") from exc

@@ -1,0 +1,158 @@
+"""Equal-budget studies through Ray Tune + Optuna: the budget every trial gets, the user's config tried first, and
+real studies of two architectures on a two-node local Ray cluster (trials on both nodes, a finished study resumed
+rather than re-run)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from archlab.architectures.registry import get
+from archlab.tuning.study import Budget, _defaults_in_space, epoch_budget, run_study, trial_params
+
+CNN_BLOCK = {"filters": [32, 64], "dense_units": 128, "dropout": 0.3, "learning_rate": 0.001, "batch_size": 64,
+             "convs_per_block": 2, "epochs": 100, "patience": 10}
+
+
+def test_every_phase_of_a_trial_gets_the_same_epoch_budget():
+    budget = Budget(trials=4, max_epochs=7)
+    cnn = trial_params(get("cnn"), CNN_BLOCK, {"filters": json.dumps([16, 32]), "dropout": 0.1}, budget)
+    assert cnn.epochs == 7 and cnn.filters == [16, 32] and cnn.dropout == 0.1 and cnn.patience == 10
+    finetune = trial_params(get("finetune"), {}, {"fine_tune_lr": 1e-5}, budget)
+    assert (finetune.head_epochs, finetune.epochs, finetune.fine_tune_lr) == (7, 7, 1e-5)
+    assert epoch_budget(get("finetune"), budget) == 14 and epoch_budget(get("autoencoder"), budget) == 14
+    assert epoch_budget(get("cnn"), budget) == 7 and epoch_budget(get("baseline"), budget) == 7
+
+
+def test_the_users_own_config_is_the_first_point_only_when_inside_the_space():
+    cnn = get("cnn")
+    first = _defaults_in_space(cnn.search, CNN_BLOCK)
+    assert first == {"learning_rate": 0.001, "batch_size": 64, "filters": "[32, 64]", "convs_per_block": 2,
+                     "dense_units": 128, "dropout": 0.3}
+    assert _defaults_in_space(cnn.search, {**CNN_BLOCK, "dense_units": 4096}) is None
+    assert _defaults_in_space(cnn.search, {**CNN_BLOCK, "filters": [8, 8]}) is None
+
+
+@pytest.fixture(scope="module")
+def two_node_cluster():
+    """A head and a worker node, one CPU each, as `ray start --head` plus one `ray start --address` would give."""
+    import ray
+    from ray.cluster_utils import Cluster
+
+    cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 1, "include_dashboard": False})
+    cluster.add_node(num_cpus=1)
+    ray.init(address=cluster.address, logging_level="WARNING", log_to_driver=False)
+    cluster.wait_for_nodes()
+    try:
+        yield {node["NodeID"] for node in ray.nodes() if node["Alive"]}
+    finally:
+        ray.shutdown()
+        cluster.shutdown()
+
+
+@pytest.mark.slow
+def test_two_architectures_tuned_on_both_nodes_of_a_cluster(two_node_cluster, tiny_data, tmp_path):
+    """shallow_mlp (epochs, ASHA) and baseline (one pass) get the same number of trials; their trials ran on both
+    nodes; every trial is accounted for; the best config is the trial with the lowest val loss; running the study
+    again resumes the finished one instead of training anew."""
+    assert len(two_node_cluster) == 2
+    budget = Budget(trials=3, max_epochs=2, grace_epochs=1)
+    results = {name: run_study(name, "image_classification", tiny_data, block, budget, tmp_path / name)
+               for name, block in (("shallow_mlp", {"hidden_units": 256, "dropout": 0.2}), ("baseline", {"C": 1.0}))}
+    nodes = set()
+    for name, result in results.items():
+        assert len(result.trials) == 3, name
+        assert {t.status for t in result.trials} <= {"FINISHED", "PRUNED"}, [t.error for t in result.trials]
+        assert all(t.node_id in two_node_cluster for t in result.trials)
+        nodes |= {t.node_id for t in result.trials}
+        assert result.best_val_loss == min(t.best_val_loss for t in result.trials)
+        get(name).params.model_validate(result.best_config)
+    assert nodes == two_node_cluster
+    mlp = results["shallow_mlp"]
+    assert all(1 <= t.epochs <= 2 for t in mlp.trials)
+    defaults = {"hidden_units": 256, "dropout": 0.2, "learning_rate": 0.001, "batch_size": 64}
+    assert any(t.config == defaults for t in mlp.trials), [t.config for t in mlp.trials]  # the user's, tried first
+    again = run_study("baseline", "image_classification", tiny_data, {"C": 1.0}, budget, tmp_path / "baseline")
+    assert sorted(t.trial_id for t in again.trials) == sorted(t.trial_id for t in results["baseline"].trials)
+    assert again.best_config == results["baseline"].best_config
+
+
+def _stage_args(project, dataset, name):
+    report = project / "validation.json"
+    report.write_text(json.dumps({"success": True}))
+    return dict(data_dir=dataset, validation_report=report, out_path=project / "tuned" / f"{name}.yaml",
+                storage_root=project / ".archlab" / "tune", project_root=project)
+
+
+def test_no_trials_writes_an_empty_choice_without_importing_ray_or_tensorflow(tmp_path, digits_dataset):
+    """`tune.trials: 0` (the default): train@<arch> gets params.yaml as written, and the stage costs no engine."""
+    import subprocess
+    import sys
+
+    from tests.conftest import subprocess_env
+
+    code = ("import sys, json; from pathlib import Path; from archlab.params import load_params; "
+            "from archlab.tuning.run import tune; "
+            "args = {k: Path(v) for k, v in json.loads(sys.argv[1]).items()}; "
+            "print(tune(load_params(Path('params.yaml')), 'cnn', **args), "
+            "'ray' in sys.modules, 'tensorflow' in sys.modules, 'mlflow' in sys.modules)")
+    args = {k: str(v) for k, v in _stage_args(tmp_path, digits_dataset, "cnn").items()}
+    out = subprocess.run([sys.executable, "-c", code, json.dumps(args)], capture_output=True, text=True,
+                         env=subprocess_env(), check=True)
+    assert out.stdout.split() == ["{}", "False", "False", "False"], out.stderr[-2000:]
+    text = (tmp_path / "tuned" / "cnn.yaml").read_text()
+    assert "nothing tuned (tune.trials is 0)" in text and text.rstrip().endswith("{}")
+
+
+def test_the_command_line_does_not_import_ray_or_optuna():
+    import subprocess
+    import sys
+
+    from tests.conftest import subprocess_env
+
+    probe = "import sys, archlab.cli; print(sorted(m for m in ('ray', 'optuna', 'tensorflow') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=subprocess_env(),
+                         check=True)
+    assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.slow
+def test_the_stage_records_every_trial_in_mlflow_and_train_uses_its_choice(two_node_cluster, tmp_path,
+                                                                           digits_dataset, monkeypatch):
+    """One parent run and `trials` child runs (params, status); tuned/baseline.yaml holds the best C, and
+    train@baseline trains with it."""
+    import mlflow
+    import yaml
+
+    from archlab.training.run import train
+    from archlab.tuning.run import tune
+    from archlab.tuning.tuned import tuned_arch_params
+    from tests.conftest import make_params
+
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    params = make_params(project={"name": "tuning", "seed": 5},
+                         train={"architectures": ["baseline"], "baseline": {"C": 1.0, "max_iter": 300}},
+                         tune={"trials": 3, "max_epochs": 2})
+    args = _stage_args(tmp_path, digits_dataset, "baseline")
+    chosen = tune(params, "baseline", **args)
+    stored = yaml.safe_load(args["out_path"].read_text())
+    assert stored == chosen and set(chosen) == {"C"} and 1e-3 <= chosen["C"] <= 1e3
+    mlflow.set_tracking_uri(f"sqlite:///{tmp_path}/mlflow.db")
+    runs = mlflow.search_runs(experiment_names=["tuning"], output_format="list")
+    (parent,) = [r for r in runs if r.info.run_name == "tune-baseline"]
+    children = [r for r in runs if r.data.tags.get("mlflow.parentRunId") == parent.info.run_id]
+    assert parent.info.status == "FINISHED" and len(children) == 3
+    assert {c.info.status for c in children} == {"FINISHED"} and all("C" in c.data.params for c in children)
+    assert all(c.data.tags["archlab.trial_status"] == "FINISHED" and c.data.tags["archlab.ray_node_id"]
+               for c in children)
+    assert parent.data.metrics["best_val_loss"] == min(c.data.metrics["val_loss"] for c in children)
+    assert tuned_arch_params(params, "baseline", args["out_path"]).C == chosen["C"]
+    assert not any(args["storage_root"].iterdir())  # the study's folder goes once it is recorded
+    train(params, "baseline", data_dir=digits_dataset, validation_report=args["validation_report"],
+          model_dir=tmp_path / "models" / "baseline", metrics_path=tmp_path / "metrics.json",
+          plots_path=tmp_path / "plots.csv", checkpoint_root=tmp_path / "ckpt", project_root=tmp_path,
+          tuned_path=args["out_path"])
+    (trained,) = [r for r in mlflow.search_runs(experiment_names=["tuning"], output_format="list")
+                  if r.info.run_name == "baseline"]
+    assert float(trained.data.params["C"]) == pytest.approx(chosen["C"])

@@ -156,3 +156,59 @@ def test_the_stage_records_every_trial_in_mlflow_and_train_uses_its_choice(two_n
     (trained,) = [r for r in mlflow.search_runs(experiment_names=["tuning"], output_format="list")
                   if r.info.run_name == "baseline"]
     assert float(trained.data.params["C"]) == pytest.approx(chosen["C"])
+
+
+@pytest.mark.slow
+def test_failing_trials_are_recorded_and_a_study_where_all_fail_says_why(two_node_cluster, tiny_data, tmp_path):
+    """A config that cannot train (weights file missing) fails each trial once, without retries; the study's
+    error names the trials and the first cause."""
+    from archlab.errors import ArchlabError
+
+    budget = Budget(trials=2, max_epochs=1, max_failures=2)
+    with pytest.raises(ArchlabError) as info:
+        run_study("finetune", "image_classification", tiny_data, {"weights": str(tmp_path / "missing.weights.h5")},
+                  budget, tmp_path / "study")
+    assert "all 2 trials failed" in str(info.value) and "missing.weights.h5" in str(info.value)
+
+
+@pytest.mark.slow
+def test_a_worker_node_lost_mid_sweep_costs_only_its_running_trial(tiny_data, tmp_path):
+    """The worker node is removed as soon as a trial reports from it; Ray retries the trial running there on the
+    head, and the study still ends with every trial accounted for (none FAILED)."""
+    import threading
+    import time
+
+    import ray
+    from ray.cluster_utils import Cluster
+
+    if ray.is_initialized():
+        ray.shutdown()
+    cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 1, "include_dashboard": False})
+    worker = cluster.add_node(num_cpus=1)
+    ray.init(address=cluster.address, logging_level="WARNING", log_to_driver=False)
+    cluster.wait_for_nodes()
+    try:
+        worker_id = worker.node_id
+        budget = Budget(trials=3, max_epochs=12, grace_epochs=12, max_failures=2)  # no pruning: trials run long
+        outcome = {}
+        block = {"hidden_units": 64, "dropout": 0.2, "patience": 100}
+        study = threading.Thread(target=lambda: outcome.update(result=run_study(
+            "shallow_mlp", "image_classification", tiny_data, block, budget, tmp_path / "study")))
+        study.start()
+        deadline = time.monotonic() + 600
+        while time.monotonic() < deadline and study.is_alive():
+            reports = [p.read_text() for p in (tmp_path / "study").glob("*/result.json")]
+            if any(worker_id in text for text in reports):
+                cluster.remove_node(worker, allow_graceful=False)
+                break
+            time.sleep(0.2)
+        else:
+            pytest.fail("no trial reported from the worker node before the study ended")
+        study.join(timeout=600)
+        result = outcome["result"]
+        assert len(result.trials) == 3
+        assert {t.status for t in result.trials} == {"FINISHED"}, [(t.status, t.error) for t in result.trials]
+        assert all(t.node_id != worker_id or t.epochs == 12 for t in result.trials)  # none left half-done there
+    finally:
+        ray.shutdown()
+        cluster.shutdown()

@@ -12,6 +12,7 @@ which holds train and val only.
 from __future__ import annotations
 
 import logging
+import math
 import os
 import tempfile
 from collections.abc import Mapping
@@ -24,9 +25,10 @@ from archlab.training.data import TrainingData
 
 log = logging.getLogger(__name__)
 METRIC, MODE = "val_loss", "min"
-COMPLETED_MARK = "fit_completed"
+COMPLETED = "fit_completed"  # in a trial's last report: its fit ended by itself (early stopping or all epochs)
+HISTORY_KEYS = ("loss", "val_loss", "accuracy", "val_accuracy", "mae", "val_mae")
 PHASE_EPOCH_KEYS = ("epochs", "pretrain_epochs", "head_epochs")  # each training phase gets max_epochs
-FAILED_MARK = "fit_failed"  # the trial's own error: recorded FAILED, not retried (only a lost node is)
+FAILED = "trial_error"  # in a trial's last report: its own error (recorded FAILED, not retried; a lost node is)
 
 
 @dataclass(frozen=True)
@@ -51,7 +53,8 @@ class TrialRecord:
     status: str  # FINISHED, PRUNED (stopped early by ASHA) or FAILED
     best_val_loss: float | None
     epochs: int
-    node_id: str | None
+    node_id: str | None  # where it ended
+    nodes: list[str] = field(default_factory=list)  # every node it reported from, in order
     history: list[dict[str, float]] = field(default_factory=list)
     error: str | None = None
 
@@ -99,20 +102,24 @@ def _trainable(config: dict[str, Any], *, data: TrainingData, architecture_name:
     def report(phase: str, epoch: int, metrics: dict[str, float]) -> None:
         tune.report({**{k: float(v) for k, v in metrics.items()}, "phase": phase, "node_id": node_id})
 
-    trial_dir = Path(tune.get_context().get_trial_dir())
+    # The outcome travels in the reports themselves: a trial's folder is on whichever node ran it.
     try:
         with tempfile.TemporaryDirectory(prefix="archlab-trial-") as scratch:
             ctx = FitContext(seed=budget.seed, checkpoint_dir=Path(scratch) / "checkpoints", on_epoch=report,
                              artifact_dir=Path(scratch) / "figures")
             trained = architecture.fits[task_name](data, params, ctx)
     except Exception as exc:  # noqa: BLE001 - any error of the config itself (NaN loss, a shape it cannot build)
+        if type(exc).__module__.startswith("ray."):
+            raise  # Ray's own control flow (a stopped trial), not this config's failure
         # Retrying would fail the same way: record it and let the study go on. Ray's retries stay for lost nodes.
-        (trial_dir / FAILED_MARK).write_text(f"{type(exc).__name__}: {exc}")
-        log.warning("trial %s failed: %s: %s", trial_dir.name, type(exc).__name__, exc)
+        log.warning("trial failed: %s: %s", type(exc).__name__, exc)
+        tune.report({METRIC: float("inf"), FAILED: f"{type(exc).__name__}: {exc}"[:2000], "node_id": node_id})
         return
-    if trained.kind != "keras":  # one pass, no epochs: its one history row is its one report
-        report("train", 1, {k: v for k, v in trained.history[-1].items() if isinstance(v, float)})
-    (trial_dir / COMPLETED_MARK).write_text("1")
+    # The last report says the fit ended by itself. A one-pass model's only row is that report; a network's is a
+    # copy of its best epoch (early stopping restored those weights), marked phase "final", not counted an epoch.
+    best = min((row for row in trained.history if _finite(row.get(METRIC))), key=lambda row: row[METRIC])
+    tune.report({**{k: float(v) for k, v in best.items() if _finite(v)}, COMPLETED: 1.0, "node_id": node_id,
+                 "phase": "final" if trained.kind == "keras" else best.get("phase", "train")})
 
 
 def _defaults_in_space(space: Mapping[str, search_space.Dimension], block: Mapping[str, Any]) -> dict | None:
@@ -132,28 +139,35 @@ def _defaults_in_space(space: Mapping[str, search_space.Dimension], block: Mappi
     return point
 
 
-def _records(result_grid, max_epochs: int) -> list[TrialRecord]:
+def _records(result_grid, epoch_budget_: int) -> list[TrialRecord]:
     records = []
     for result in result_grid:
         frame = result.metrics_dataframe
         rows = [] if frame is None else frame.to_dict("records")
-        losses = [row[METRIC] for row in rows if row.get(METRIC) is not None]
-        folder = Path(result.path) if result.path else None
-        failed = folder / FAILED_MARK if folder else None
-        error = failed.read_text() if failed is not None and failed.exists() else \
-            (None if result.error is None else f"{type(result.error).__name__}: {result.error}")
-        completed = folder is not None and (folder / COMPLETED_MARK).exists()
-        epochs = sum(1 for row in rows if row.get(METRIC) is not None)
-        # ASHA also stops a trial that reaches max_t: that one ran its whole budget, it was not pruned.
-        status = "FAILED" if error else ("FINISHED" if completed or epochs >= max_epochs else "PRUNED")
+        epochs = [row for row in rows if row.get("phase") != "final" and not isinstance(row.get(FAILED), str)]
+        losses = [row[METRIC] for row in epochs if _finite(row.get(METRIC))]
+        error = next((row[FAILED] for row in rows if isinstance(row.get(FAILED), str)), None)
+        if error is None and result.error is not None:
+            error = f"{type(result.error).__name__}: {result.error}"
+        # ASHA also stops a trial that reaches its epoch budget: that one ran it all, it was not pruned.
+        finished = any(_flag(row, COMPLETED) for row in rows) or len(epochs) >= epoch_budget_
         records.append(TrialRecord(
             trial_id=str((result.metrics or {}).get("trial_id", Path(result.path or "").name)),
-            config=dict(result.config or {}), status=status, best_val_loss=min(losses) if losses else None,
-            epochs=epochs, node_id=rows[-1].get("node_id") if rows else None,
-            history=[{k: v for k, v in row.items() if k in ("loss", "val_loss", "accuracy", "val_accuracy",
-                                                              "mae", "val_mae")} for row in rows],
+            config=dict(result.config or {}), status="FAILED" if error else ("FINISHED" if finished else "PRUNED"),
+            best_val_loss=min(losses) if losses else None, epochs=len(epochs),
+            node_id=rows[-1].get("node_id") if rows else None,
+            nodes=list(dict.fromkeys(row["node_id"] for row in rows if isinstance(row.get("node_id"), str))),
+            history=[{k: v for k, v in row.items() if k in HISTORY_KEYS and _finite(v)} for row in epochs],
             error=error))
     return records
+
+
+def _flag(row: dict, key: str) -> bool:
+    return _finite(row.get(key)) and row[key] == 1.0
+
+
+def _finite(value) -> bool:
+    return isinstance(value, int | float) and math.isfinite(value)
 
 
 def run_study(architecture_name: str, task_name: str, data: TrainingData, block: Mapping[str, Any],

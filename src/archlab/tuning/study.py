@@ -215,7 +215,7 @@ def run_study(architecture_name: str, task_name: str, data: TrainingData, block:
                                       failure_config=tune.FailureConfig(max_failures=budget.max_failures)))
     grid = tuner.fit()
     records = _records(grid, epoch_budget(architecture, budget))
-    scored = [r for r in records if r.best_val_loss is not None]
+    scored = [r for r in records if r.status != "FAILED" and r.best_val_loss is not None]  # a failed fit never wins
     if not scored:
         raise ArchlabError(f"tune@{architecture_name}: all {len(records)} trials failed; first error: "
                            f"{next((r.error for r in records if r.error), 'none recorded')}")

@@ -24,6 +24,7 @@ train:
   baseline: {{C: 1.0}}
   shallow_mlp: {shallow_mlp}
 featurize: {{backbones: []}}
+tune: {{trials: 0}}
 evaluate: {{bootstrap_resamples: 200, latency_calls: 5}}
 register: {{metric: accuracy, min_delta: 0.0}}
 """
@@ -43,6 +44,7 @@ train:
   baseline: {{C: 1.0}}
   shallow_mlp: {{hidden_units: 16, epochs: 3, patience: 3}}
 featurize: {{backbones: []}}
+tune: {{trials: 0}}
 evaluate: {{bootstrap_resamples: 100, latency_calls: 5}}
 register: {{metric: accuracy, min_delta: 0.0}}
 """

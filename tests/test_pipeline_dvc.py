@@ -19,6 +19,7 @@ train:
   cnn: {epochs: 2, filters: [8], dense_units: 16}
   pretrained_head: {backbone: vgg16, epochs: 2, hidden_units: 16}
 featurize: {backbones: [vgg16], input_size: 32, pooling: avg, vgg16: {weights: hed-bsds500}}
+tune: {trials: 0}
 evaluate: {bootstrap_resamples: 200, latency_calls: 5}
 register: {metric: accuracy, min_delta: 0.0}
 """
@@ -62,12 +63,13 @@ def test_train_stages_record_models_metrics_and_one_pipeline_run(repo):
     assert "features" in {i.tags[0].value for i in head.inputs.dataset_inputs}
 
 
-def test_cnn_param_change_touches_only_train_cnn(repo):
+def test_cnn_param_change_touches_only_the_cnn_stages(repo):
+    """train.cnn is read by train@cnn and tune@cnn (which, with tune.trials 0, rewrites the same empty choice)."""
     params = repo / "params.yaml"
     original = params.read_text()
     params.write_text(original.replace("cnn: {epochs: 2,", "cnn: {epochs: 3,"))
     try:
-        assert changed_stages(repo) == {"train@cnn"}
+        assert changed_stages(repo) == {"tune@cnn", "train@cnn"}
     finally:
         params.write_text(original)
 
@@ -103,9 +105,9 @@ def test_ingest_param_change_reruns_ingest_and_downstream(repo):
     original = params.read_text()
     params.write_text(original.replace("seed: 7", "seed: 8"))
     try:
-        # the seed is a declared param of ingest, every train stage (weight init) and evaluate (bootstrap)
-        assert changed_stages(repo) == {"ingest", "train@baseline", "train@cnn", "evaluate", "featurize@vgg16",
-                                        "train_head@pretrained_head"}
+        # the seed is a declared param of ingest, every tune and train stage (weight init) and evaluate (bootstrap)
+        assert changed_stages(repo) == {"ingest", "tune@baseline", "tune@cnn", "train@baseline", "train@cnn",
+                                        "evaluate", "featurize@vgg16", "train_head@pretrained_head"}
         # ingest and validate really run; what follows them is planned by a dry run (the full re-run of every
         # downstream stage costs a minute and the plan is what is under test)
         out = run(["dvc", "repro", "validate"], repo).stdout

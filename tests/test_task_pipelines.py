@@ -142,7 +142,8 @@ def image_repo(tmp_path_factory):
         "ingest": {"source": "digits", "path": "data/raw"}, "validate": {"min_per_class": 5},
         "train": {"architectures": ["baseline", "shallow_mlp"], "feature_heads": [], "baseline": {"C": 1.0},
                   "shallow_mlp": {"hidden_units": 32, "epochs": 5, "patience": 5}},
-        "featurize": {"backbones": []}, "evaluate": {"bootstrap_resamples": 200, "latency_calls": 5},
+        "featurize": {"backbones": []}, "tune": {"trials": 0},
+        "evaluate": {"bootstrap_resamples": 200, "latency_calls": 5},
         "register": {"metric": "accuracy", "min_delta": 0.0}}, sort_keys=False)
     repo = make_repo(tmp_path_factory.mktemp("images"), text)
     run(["dvc", "repro"], repo)
@@ -165,7 +166,8 @@ def table_csv_repo(tmp_path_factory):
                   "deep_mlp": {"hidden_units": [32, 16, 8], **quick},
                   "transformer": {"embed_dim": 8, "num_heads": 2, "num_layers": 1, "mlp_dim": 16, **quick},
                   "rbm": {"n_components": 16, "n_iter": 10, "C": 10.0}},
-        "featurize": {"backbones": []}, "evaluate": {"bootstrap_resamples": 200, "latency_calls": 5},
+        "featurize": {"backbones": []}, "tune": {"trials": 0},
+        "evaluate": {"bootstrap_resamples": 200, "latency_calls": 5},
         "register": {"metric": "accuracy", "min_delta": 0.0}}, sort_keys=False)
     folder = tmp_path_factory.mktemp("customers")
     repo = make_repo(folder, text)

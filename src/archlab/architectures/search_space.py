@@ -51,7 +51,8 @@ Dimension = Real | Integer | Choice
 KERAS_FIT = {"learning_rate": Real(1e-4, 1e-2, log=True), "batch_size": Choice((32, 64, 128))}  # every Keras model
 
 
-def _encoded(option: Any) -> Any:
+def encode(option: Any) -> Any:
+    """A choice's option as Optuna takes it: a list as its JSON text (what `decode` turns back), a scalar as is."""
     return json.dumps(option) if isinstance(option, list | tuple) else option
 
 
@@ -69,7 +70,7 @@ def to_ray(space: Mapping[str, Dimension]) -> dict[str, Any]:
     domains = {}
     for name, dim in space.items():
         if isinstance(dim, Choice):
-            domains[name] = tune.choice([_encoded(o) for o in dim.options])
+            domains[name] = tune.choice([encode(o) for o in dim.options])
         elif isinstance(dim, Integer):
             domains[name] = tune.lograndint(dim.low, dim.high + 1) if dim.log else tune.randint(dim.low, dim.high + 1)
         else:

@@ -130,8 +130,7 @@ def _defaults_in_space(space: Mapping[str, search_space.Dimension], block: Mappi
         if isinstance(dim, search_space.Choice):
             if value not in search_space.edge_values(dim):
                 return None
-            point[name] = search_space.to_ray({name: dim})[name].categories[
-                search_space.edge_values(dim).index(value)]
+            point[name] = search_space.encode(value)
         elif value is None or not dim.low <= value <= dim.high:
             return None
         else:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
+
+from archlab.files import write_atomically
 
 SCORE_KEYS = ("pixel_psi", "image_mean_psi", "label_psi")
 
@@ -15,9 +16,7 @@ def write(report: dict, folder: Path) -> list[Path]:
     paths = []
     for suffix, text in ((".json", json.dumps(report, indent=2) + "\n"), (".md", markdown(report))):
         path = folder / f"{report['job_id']}{suffix}"
-        tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
+        write_atomically(path, lambda fh, text=text: fh.write(text))
         paths.append(path)
     return paths
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from archlab.files import write_atomically
 from archlab.training.fit import Trained
 
 PLOT_COLUMNS = ["epoch", "phase", "loss", "accuracy", "val_loss", "val_accuracy", "val_mae"]
@@ -44,16 +44,8 @@ def summary_metrics(trained: Trained, train_seconds: float) -> dict[str, float]:
     }
 
 
-def _atomic_write(path: Path, write) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    with tmp.open("w", newline="", encoding="utf-8") as fh:
-        write(fh)
-    os.replace(tmp, path)
-
-
 def write_metrics(path: Path, metrics: dict[str, float]) -> None:
-    _atomic_write(path, lambda fh: fh.write(json.dumps(metrics, indent=2) + "\n"))
+    write_atomically(path, lambda fh: fh.write(json.dumps(metrics, indent=2) + "\n"))
 
 
 def write_epoch_plot(path: Path, history: list[dict[str, float]]) -> None:
@@ -64,7 +56,7 @@ def write_epoch_plot(path: Path, history: list[dict[str, float]]) -> None:
         writer.writeheader()
         writer.writerows({"phase": "train", **row} for row in history)
 
-    _atomic_write(path, write)
+    write_atomically(path, write)
 
 
 def write_skipped(name: str, family: str, task: str, reason: str, *, model_dir: Path, metrics_path: Path,

@@ -12,16 +12,14 @@ from pydantic import BaseModel, ValidationError
 
 from archlab.architectures.registry import get
 from archlab.errors import ParamsError
+from archlab.files import write_atomically
 from archlab.params import Params
 
 
 def write_tuned(path: Path, values: dict, note: str) -> None:
     """Write the chosen values with a comment saying where they come from (atomically: no half-written file)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
     text = "".join(f"# {line}\n" for line in note.splitlines()) + yaml.safe_dump(values, sort_keys=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(text)
-    tmp.replace(path)
+    write_atomically(path, lambda fh: fh.write(text))
 
 
 def read_tuned(path: Path | None) -> dict:

@@ -41,10 +41,16 @@ def git_commit(root: Path) -> str:
     return out.stdout.strip() if out.returncode == 0 else "unknown"
 
 
+def keyed_name(name: str, *parts) -> str:
+    """`<name>-<hash of parts>` (JSON values): one folder per config, so a re-run of the same config finds its own
+    (and resumes) while a changed one starts fresh. Serves training checkpoints and tuning studies."""
+    key = json.dumps([name, *parts], sort_keys=True)
+    return f"{name}-{hashlib.blake2b(key.encode(), digest_size=6).hexdigest()}"
+
+
 def checkpoint_dir(root: Path, name: str, arch_params, data: TrainingData, seed: int) -> Path:
     """Per-config checkpoint folder: a re-run with the same params and data resumes, a changed one starts fresh."""
-    key = json.dumps([name, arch_params.model_dump(mode="json"), data.dataset_hash, seed], sort_keys=True)
-    return root / f"{name}-{hashlib.blake2b(key.encode(), digest_size=6).hexdigest()}"
+    return root / keyed_name(name, arch_params.model_dump(mode="json"), data.dataset_hash, seed)
 
 
 def train(params: Params, name: str, *, data_dir: Path, validation_report: Path, model_dir: Path,

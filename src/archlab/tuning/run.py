@@ -8,8 +8,6 @@ stage writes an empty mapping without importing Ray or TensorFlow, and training 
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import json
 import logging
 import shutil
 from pathlib import Path
@@ -21,12 +19,6 @@ from archlab.tuning.tuned import write_tuned
 
 log = logging.getLogger(__name__)
 TRIAL_STATUS = {"FINISHED": "FINISHED", "PRUNED": "KILLED", "FAILED": "FAILED"}  # archlab's -> MLflow's
-
-
-def study_key(name: str, block: dict, budget, data_hash: str) -> str:
-    """The study's folder name: a re-run of the same study resumes it, a changed block, budget or data starts anew."""
-    key = json.dumps([name, block, dataclasses.asdict(budget), data_hash], sort_keys=True, default=str)
-    return f"{name}-{hashlib.blake2b(key.encode(), digest_size=6).hexdigest()}"
 
 
 def tune(params: Params, name: str, *, data_dir: Path, validation_report: Path, out_path: Path,
@@ -46,7 +38,7 @@ def tune(params: Params, name: str, *, data_dir: Path, validation_report: Path, 
         return {}
     from archlab import tracking
     from archlab.training.data import load_training_data
-    from archlab.training.run import require_validation_passed
+    from archlab.training.run import keyed_name, require_validation_passed
     from archlab.tuning.study import Budget, run_study
 
     require_validation_passed(validation_report)
@@ -57,8 +49,11 @@ def tune(params: Params, name: str, *, data_dir: Path, validation_report: Path, 
     tags = {"archlab.stage": "tune", "archlab.architecture": name, "archlab.family": architecture.family,
             "archlab.task": params.task, "archlab.data_hash": data.dataset_hash}
     with tracking.run(params, run_name=f"tune-{name}", tags=tags, project_root=project_root) as parent:
-        block = params.train.arch_params(name).model_dump()
-        study_dir = storage_root / study_key(name, block, budget, data.dataset_hash)
+        arch_params = params.train.arch_params(name)
+        block = arch_params.model_dump()
+        # the study's folder: a killed study re-run resumes; a changed block, budget or data starts anew
+        study_dir = storage_root / keyed_name(name, arch_params.model_dump(mode="json"), dataclasses.asdict(budget),
+                                              data.dataset_hash)
         result = run_study(name, task.fitted_for(architecture), data, block, budget, study_dir)
         for number, trial in enumerate(result.trials, 1):
             tracking.log_child_run(

@@ -61,6 +61,10 @@ def goals(results: dict) -> list[dict]:
         inf = results["inference"]
         out.append(goal(f"archlab predict on {inf['images']} images / bare model.predict", "(reported)",
                         inf["ratio"], None, f"{inf['archlab_s']} s vs {inf['bare_s']} s"))
+    if "tuning" in results:
+        from bench import tuning
+
+        out += tuning.goals(results["tuning"], goal)
     return out
 
 
@@ -125,6 +129,10 @@ def markdown(doc: dict) -> str:
         i = res["inference"]
         lines += ["", "## Inference", "", f"- `archlab predict` on {i['images']} images with {i['architecture']}: "
                   f"{i['archlab_s']} s; load + `model.predict`: {i['bare_s']} s; ratio {i['ratio']}"]
+    if "tuning" in res:
+        from bench import tuning
+
+        lines += tuning.markdown(res["tuning"], _table)
     return "\n".join(lines) + "\n"
 
 

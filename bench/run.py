@@ -15,19 +15,23 @@ from pathlib import Path
 
 import yaml
 
-from bench import machine, pipeline, report, scaling, training, workspace
+from bench import machine, pipeline, report, scaling, training, tuning, workspace
 from bench.measure import ROOT, alternated, measure, median
 
-SECTIONS = ("overhead", "inference", "pipeline", "scaling", "startup", "gpu")
+SECTIONS = ("overhead", "inference", "pipeline", "scaling", "startup", "gpu", "tuning")
 FULL = {"archs": ["cnn", "lstm", "transformer"], "epochs": 15, "repeats": 3, "sizes": [1797, 18000, 60000],
         "size_repeats": {1797: 3, 18000: 1, 60000: 1}, "inference_images": 1000, "param_values": [0.31],
-        "gpu_args": ["--images", "3000", "--epochs", "3"], "pipeline_params": None, "param": ("cnn", "dropout")}
+        "gpu_args": ["--images", "3000", "--epochs", "3"], "pipeline_params": None, "param": ("cnn", "dropout"),
+        # every architecture of params.yaml's train.architectures (feature heads are not tuned)
+        "tuning": {"archs": None, "trials": 10, "max_epochs": 30, "grace_epochs": 3, "seeds": [42, 43, 44]}}
 QUICK = {"archs": ["cnn"], "epochs": 1, "repeats": 1, "sizes": [200, 400], "size_repeats": {200: 1, 400: 1},
          "inference_images": 20, "param": ("baseline", "C"), "param_values": [0.5],
          "gpu_args": ["--images", "256", "--epochs", "2", "--archs", "shallow_mlp"],
          "pipeline_params": {"train": {"architectures": ["baseline"], "feature_heads": []},
                              "featurize": {"backbones": []},
-                             "evaluate": {"bootstrap_resamples": 100, "latency_calls": 5}}}
+                             "evaluate": {"bootstrap_resamples": 100, "latency_calls": 5}},
+         "tuning": {"archs": ["baseline", "shallow_mlp"], "trials": 2, "max_epochs": 2, "grace_epochs": 1,
+                    "seeds": [1, 2], "train": {"shallow_mlp": {"epochs": 2, "hidden_units": 16}}}}
 SCALING_PARAMS = """\
 task: image_classification
 project: {name: scaling, seed: 42}
@@ -80,6 +84,23 @@ def run_pipeline(config: dict, workdir: Path) -> dict:
             "register": pipeline.register_cost(ws, params["project"]["name"], config["repeats"])}
 
 
+def run_tuning(config: dict, workdir: Path, args) -> dict:
+    """Defaults vs tuned, every architecture with the same budget (bench.tuning); flags override the budget."""
+    budget = dict(config["tuning"])
+    params = default_params()
+    budget["archs"] = args.tune_archs.split(",") if args.tune_archs else (budget["archs"]
+                                                                          or params["train"]["architectures"])
+    for flag, key in ((args.tune_trials, "trials"), (args.tune_epochs, "max_epochs")):
+        if flag is not None:
+            budget[key] = flag
+    if args.seeds:
+        budget["seeds"] = [int(s) for s in args.seeds.split(",")]
+    if config["pipeline_params"]:
+        params = _merge(params, {k: v for k, v in config["pipeline_params"].items() if k != "train"})
+    ws = workspace.make(workdir / "tuning", yaml.safe_dump(params, sort_keys=False))
+    return tuning.compare(ws, budget)
+
+
 def run_startup(repeats: int) -> dict:
     archlab = str(Path(sys.executable).parent / "archlab")
     runs = alternated({"help": lambda: measure([archlab, "--help"], ROOT).wall_s}, max(repeats, 5))["help"]
@@ -108,6 +129,10 @@ def main() -> None:
     p.add_argument("--gpu-results", type=Path, help="JSON printed by bench.epoch_times on a GPU machine")
     p.add_argument("--merge", action="store_true", help="keep the other sections of an existing <out>/bench.json "
                                                         "(re-measure some sections after a fix)")
+    p.add_argument("--tune-archs", help="tuning section: comma-separated architectures (default: params.yaml's)")
+    p.add_argument("--tune-trials", type=int, help="tuning section: trials per architecture")
+    p.add_argument("--tune-epochs", type=int, help="tuning section: most epochs per trial")
+    p.add_argument("--seeds", help="tuning section: comma-separated seeds each model trains with")
     args = p.parse_args()
     sections = set(args.sections.split(","))
     unknown = sections - set(SECTIONS)
@@ -125,6 +150,8 @@ def main() -> None:
         results["scaling"] = scaling.scaling(ws, config["sizes"], SCALING_PARAMS, config["size_repeats"])
     if "startup" in sections:
         results["startup"] = run_startup(config["repeats"])
+    if "tuning" in sections:
+        results["tuning"] = run_tuning(config, args.workdir, args)
     if "gpu" in sections:
         results["gpu"] = run_gpu(config)
         if args.gpu_results:

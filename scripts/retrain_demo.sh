@@ -20,6 +20,7 @@ validate: {min_per_class: 3, max_imbalance_ratio: 4.0}
 train:
   architectures: [baseline, shallow_mlp, cnn]
   feature_heads: []
+  seeds: []
   baseline: {C: 1.0}
   shallow_mlp: {hidden_units: 128, epochs: 60, patience: 8}
   cnn: {filters: [16, 32], dense_units: 64, epochs: 40, patience: 8}

@@ -21,6 +21,7 @@ validate: {{min_per_class: 2, max_imbalance_ratio: 6.0}}
 train:
   architectures: [baseline, shallow_mlp]
   feature_heads: []
+  seeds: []
   baseline: {{C: 1.0}}
   shallow_mlp: {shallow_mlp}
 featurize: {{backbones: []}}
@@ -40,6 +41,7 @@ validate: {{min_per_class: 2}}
 train:
   architectures: [baseline, shallow_mlp]
   feature_heads: []
+  seeds: []
   pretrained_head: {{backbone: vgg16}}
   baseline: {{C: 1.0}}
   shallow_mlp: {{hidden_units: 16, epochs: 3, patience: 3}}

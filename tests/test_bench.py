@@ -28,7 +28,7 @@ def quick_report(tmp_path_factory):
 
 def test_reports_are_written_with_every_section(quick_report):
     doc = json.loads((quick_report / "bench.json").read_text())
-    assert set(doc["results"]) == {"overhead", "inference", "pipeline", "scaling", "startup", "gpu"}
+    assert set(doc["results"]) == {"overhead", "inference", "pipeline", "scaling", "startup", "gpu", "tuning"}
     assert doc["machine"]["cores"] >= 1 and doc["command"].startswith("python -m bench.run --quick")
     text = (quick_report / "bench.md").read_text()
     assert text.startswith("# archlab benchmark") and "| goal | target | measured | met | note |" in text
@@ -82,3 +82,19 @@ def test_goal_table_marks_a_missed_goal():
     results = {"startup": {"help_s": 1.5, "samples": [1.5], "heavy_imports": "['tensorflow']"}}
     (entry,) = report.goals(results)
     assert entry["met"] is False and entry["measured"] == 1.5
+
+
+def test_tuning_section_compares_defaults_and_tuned_with_anchors(quick_report):
+    """Both sides scored per seed on one split; the tuned configs are the tune stages' own files."""
+    result = json.loads((quick_report / "bench.json").read_text())["results"]["tuning"]
+    assert result["budget"]["trials"] == 2 and result["budget"]["seeds"] == [1, 2]
+    for side in ("default", "tuned"):
+        assert set(result[side]) == {"baseline", "shallow_mlp"}
+        for scores in result[side].values():
+            assert len(scores["seeds"]) == 2 and min(scores["seeds"]) <= scores["mean"] <= max(scores["seeds"])
+    assert set(result["tune_seconds"]) == {"tune@baseline", "tune@shallow_mlp"}
+    assert "hidden_units" in result["choices"]["shallow_mlp"]  # a tuned config, not the empty trials-0 file
+    assert 0.5 < result["anchors"]["svc_rbf"] <= 1.0 and 0.5 < result["anchors"]["logistic_regression"] <= 1.0
+    goals = {g["goal"] for g in json.loads((quick_report / "bench.json").read_text())["goals"]}
+    assert "best tuned network, test accuracy (mean over seeds)" in goals
+    assert "Tuned vs default (same split, same budget per architecture)" in (quick_report / "bench.md").read_text()

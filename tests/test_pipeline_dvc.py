@@ -15,6 +15,7 @@ validate: {min_per_class: 5}
 train:
   architectures: [baseline, cnn]
   feature_heads: [pretrained_head]
+  seeds: []
   baseline: {C: 1.0}
   cnn: {epochs: 2, filters: [8], dense_units: 16}
   pretrained_head: {backbone: vgg16, epochs: 2, hidden_units: 16}
@@ -79,7 +80,8 @@ def test_head_param_change_reuses_the_cached_features(repo):
     original = params.read_text()
     params.write_text(original.replace("hidden_units: 16}", "hidden_units: 32}"))
     try:
-        assert changed_stages(repo) == {"train_head@pretrained_head"}  # featurize@vgg16 is not re-run
+        # featurize@vgg16 is not re-run; the head's study (tune.trials 0: the same empty choice) reads its block
+        assert changed_stages(repo) == {"tune_head@pretrained_head", "train_head@pretrained_head"}
     finally:
         params.write_text(original)
 
@@ -107,7 +109,8 @@ def test_ingest_param_change_reruns_ingest_and_downstream(repo):
     try:
         # the seed is a declared param of ingest, every tune and train stage (weight init) and evaluate (bootstrap)
         assert changed_stages(repo) == {"ingest", "tune@baseline", "tune@cnn", "train@baseline", "train@cnn",
-                                        "evaluate", "featurize@vgg16", "train_head@pretrained_head"}
+                                        "evaluate", "featurize@vgg16", "tune_head@pretrained_head",
+                                        "train_head@pretrained_head"}
         # ingest and validate really run; what follows them is planned by a dry run (the full re-run of every
         # downstream stage costs a minute and the plan is what is under test)
         out = run(["dvc", "repro", "validate"], repo).stdout
@@ -154,7 +157,7 @@ def test_evaluate_and_register_complete_the_pipeline(repo):
 
 
 def test_metrics_diff_shows_a_changed_architecture(repo):
-    """Runs last in this module: it commits the results, changes train.cnn.epochs and re-runs."""
+    """Runs late in this module: it commits the results, changes train.cnn.epochs and re-runs."""
     run(["git", "add", "-A"], repo)
     run(["git", "commit", "-q", "-m", "results"], repo)
     params = repo / "params.yaml"
@@ -166,3 +169,40 @@ def test_metrics_diff_shows_a_changed_architecture(repo):
     assert diff["metrics/train/cnn.json"]["epochs_run"] == {"old": 2, "new": 3, "diff": 1}
     assert "metrics/train/baseline.json" not in diff
     assert any(key.startswith("cnn.") for key in diff["metrics/evaluate.json"])
+
+
+def test_tuning_and_seeds_through_dvc(repo):
+    """Runs last: `tune.trials: 2` and two seeds. Every model (the feature head included) gets a study, its
+    tuned/<arch>.yaml feeds its train stage, and evaluate reports the spread over seeds."""
+    import mlflow
+    import yaml
+
+    params = repo / "params.yaml"
+    params.write_text(params.read_text().replace("tune: {trials: 0}", "tune: {trials: 2, max_epochs: 2}")
+                      .replace("seeds: []", "seeds: [7, 8]"))
+    out = run(["dvc", "repro"], repo, timeout=1200).stdout
+    for stage in ("tune@baseline", "tune@cnn", "tune_head@pretrained_head", "train@cnn", "train_head@pretrained_head"):
+        assert f"Running stage '{stage}'" in out, stage
+    assert "Running stage 'featurize@vgg16'" not in out  # the head's study reads the cached features
+    chosen = {name: yaml.safe_load((repo / f"tuned/{name}.yaml").read_text())
+              for name in ("baseline", "cnn", "pretrained_head")}
+    assert set(chosen["baseline"]) == {"C"} and "learning_rate" in chosen["cnn"]
+    assert "hidden_units" in chosen["pretrained_head"]
+    evaluation = json.loads((repo / "metrics/evaluate.json").read_text())
+    for name in ("baseline", "cnn", "pretrained_head"):
+        entry = evaluation[name]
+        assert entry["seeds"] == [7, 8] and {"test_accuracy_mean", "test_accuracy_std"} <= set(entry)
+        assert min(entry["seed_accuracy"].values()) <= entry["test_accuracy_mean"] <= max(
+            entry["seed_accuracy"].values())
+    client = mlflow.MlflowClient(tracking_uri=f"sqlite:///{repo}/mlflow.db")
+    (experiment,) = [e for e in client.search_experiments() if e.name == "e2e"]
+    runs = client.search_runs([experiment.experiment_id], max_results=1000)
+    for name in ("baseline", "cnn", "pretrained_head"):
+        (parent,) = [r for r in runs if r.info.run_name == f"tune-{name}"]
+        assert sum(r.data.tags.get("mlflow.parentRunId") == parent.info.run_id for r in runs) == 2
+    # train@cnn depends on its tuned file: a different choice there makes it (and only it) stale
+    tuned = repo / "tuned/cnn.yaml"
+    tuned.write_text(yaml.safe_dump({**chosen["cnn"], "dropout": 0.123}))
+    status = run(["dvc", "status", "train@cnn", "train@baseline"], repo).stdout
+    assert "train@cnn" in status and "modified:           tuned/cnn.yaml" in status
+    assert "train@baseline" not in status

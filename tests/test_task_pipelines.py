@@ -140,7 +140,8 @@ def image_repo(tmp_path_factory):
     text = yaml.safe_dump({
         "task": "image_classification", "project": {"name": "archlab-images", "seed": 3},
         "ingest": {"source": "digits", "path": "data/raw"}, "validate": {"min_per_class": 5},
-        "train": {"architectures": ["baseline", "shallow_mlp"], "feature_heads": [], "baseline": {"C": 1.0},
+        "train": {"architectures": ["baseline", "shallow_mlp"], "feature_heads": [], "seeds": [],
+                  "baseline": {"C": 1.0},
                   "shallow_mlp": {"hidden_units": 32, "epochs": 5, "patience": 5}},
         "featurize": {"backbones": []}, "tune": {"trials": 0},
         "evaluate": {"bootstrap_resamples": 200, "latency_calls": 5},
@@ -162,6 +163,7 @@ def table_csv_repo(tmp_path_factory):
                    "id_column": "customer_id"},
         "validate": {"min_per_class": 5},
         "train": {"architectures": ["baseline", "shallow_mlp", "deep_mlp", "transformer", "rbm"], "feature_heads": [],
+                  "seeds": [],
                   "baseline": {"C": 1.0}, "shallow_mlp": {"hidden_units": 32, **quick},
                   "deep_mlp": {"hidden_units": [32, 16, 8], **quick},
                   "transformer": {"embed_dim": 8, "num_heads": 2, "num_layers": 1, "mlp_dim": 16, **quick},

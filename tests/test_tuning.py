@@ -212,3 +212,71 @@ def test_a_worker_node_lost_mid_sweep_costs_only_its_running_trial(tiny_data, tm
     finally:
         ray.shutdown()
         cluster.shutdown()
+
+
+@pytest.mark.slow
+def test_a_killed_tune_stage_resumes_its_study_when_run_again(tmp_path, digits_dataset):
+    """SIGKILL to the whole stage (its local Ray included) once the study's saved state holds an ended trial; the
+    next run of the same stage restores the study, keeps the trials that had ended, runs the rest and records all
+    of them under one new parent run. The killed run writes no tuned/ file."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    import mlflow
+    import yaml
+
+    from tests.conftest import ROOT, subprocess_env
+
+    trials = 6
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump({
+        "project": {"name": "resume", "seed": 3},
+        "train": {"architectures": ["shallow_mlp"], "shallow_mlp": {"hidden_units": 32, "patience": 1000}},
+        "tune": {"trials": trials, "max_epochs": 30, "grace_epochs": 30}}))  # no pruning: every trial runs long
+    (tmp_path / "validation.json").write_text(json.dumps({"success": True}))
+    command = [sys.executable, str(ROOT / "stages" / "tune.py"), "--params", "params.yaml", "--arch", "shallow_mlp",
+               "--data", str(digits_dataset), "--validation", "validation.json", "--out", "tuned/shallow_mlp.yaml"]
+    studies = tmp_path / ".archlab" / "tune"
+
+    def saved_ended() -> set[str]:
+        """Trial ids the study's last saved state (what a restore reads) holds as ended."""
+        states = sorted(studies.glob("*/experiment_state-*.json"))
+        try:
+            trial_data = json.loads(states[-1].read_text())["trial_data"] if states else []
+        except (json.JSONDecodeError, OSError):
+            return set()  # caught mid-write: the next poll reads it whole
+        return {t["trial_id"] for t in (json.loads(row[0]) for row in trial_data) if t["status"] == "TERMINATED"}
+
+    first = subprocess.Popen(command, cwd=tmp_path, env=subprocess_env(), start_new_session=True,
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline, ended_before = time.monotonic() + 600, set()
+        while time.monotonic() < deadline and first.poll() is None and not ended_before:
+            ended_before = saved_ended()
+            time.sleep(0.2)
+        assert first.poll() is None, f"the study ended before it could be killed:\n{first.stdout.read()[-3000:]}"
+        os.killpg(first.pid, signal.SIGKILL)
+    finally:
+        if first.poll() is None:
+            os.killpg(first.pid, signal.SIGKILL)
+        first.wait()
+    assert 1 <= len(ended_before) < trials
+    assert not (tmp_path / "tuned" / "shallow_mlp.yaml").exists()
+
+    second = subprocess.run(command, cwd=tmp_path, env=subprocess_env(), capture_output=True, text=True, timeout=900)
+    assert second.returncode == 0, second.stderr[-3000:]
+    resumed = [line for line in second.stderr.splitlines() if "resuming the study" in line]
+    assert resumed, second.stderr[-3000:]
+    assert f": {len(ended_before)} trials had ended" in resumed[0]
+    chosen = yaml.safe_load((tmp_path / "tuned" / "shallow_mlp.yaml").read_text())
+    assert "hidden_units" in chosen
+    mlflow.set_tracking_uri(f"sqlite:///{tmp_path}/mlflow.db")
+    runs = mlflow.search_runs(experiment_names=["resume"], output_format="list")
+    parents = sorted((r for r in runs if r.info.run_name == "tune-shallow_mlp"), key=lambda r: r.info.start_time)
+    assert [p.info.status for p in parents] == ["KILLED", "FINISHED"]  # the killed one closed as an orphan
+    children = [r for r in runs if r.data.tags.get("mlflow.parentRunId") == parents[-1].info.run_id]
+    assert len(children) == trials and {c.data.tags["archlab.trial_status"] for c in children} == {"FINISHED"}
+    assert ended_before <= {c.data.tags["archlab.trial_id"] for c in children}  # kept, under their own ids
+    assert not any(studies.iterdir())  # the study folder goes once the study is recorded

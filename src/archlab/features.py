@@ -79,3 +79,19 @@ def read_meta(folder: Path) -> dict:
     if not (folder / META).is_file():
         raise ArchlabError(f"{folder}: no features here; run the featurize stage first")
     return json.loads((folder / META).read_text())
+
+
+def training_files(folder: Path) -> dict[str, bytes]:
+    """The files a head trains from (meta, train and val embeddings and labels), as bytes: what a tuning trial
+    gets through Ray's object store on a node without the project's files. The test split stays behind."""
+    read_meta(folder)  # a clear error when featurize has not run
+    names = [META] + [f"{split}{suffix}" for split in ("train", "val") for suffix in (".npy", "_ids.csv")]
+    return {name: (folder / name).read_bytes() for name in names}
+
+
+def write_training_files(files: dict[str, bytes], folder: Path) -> Path:
+    """`training_files` written back as a features folder (a trial's scratch copy)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, content in files.items():
+        (folder / name).write_bytes(content)
+    return folder

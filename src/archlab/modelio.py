@@ -16,6 +16,7 @@ import numpy as np
 from archlab.errors import ArchlabError
 
 MODEL_KERAS, MODEL_SKOPS, INFO = "model.keras", "model.skops", "info.json"
+SEEDS_DIR = "seeds"  # models/<arch>/seeds/<seed>/: the models of train.seeds after the first
 TRUSTED_SKOPS_TYPES = [
     "archlab.architectures.common.flatten_unit", "archlab.architectures.forecasting.flatten_window",
     "archlab.architectures.rbm_imputer.RbmImputer", "archlab.architectures.seasonal_naive_model.SeasonalNaive",
@@ -117,3 +118,26 @@ def read_info(folder: str | Path) -> dict:
     if not path.is_file():
         raise ArchlabError(f"{folder}: missing {INFO}; is this a trained archlab model folder?")
     return json.loads(path.read_text())
+
+
+def seed_folders(folder: str | Path) -> dict[int | None, Path]:
+    """Every seed's model folder in models/<arch>/, by seed: the folder itself (the first seed of `train.seeds`,
+    the one `predict`, `serve` and `retrain` use) first, then seeds/<seed>/ for the others. A model saved before
+    seeds were recorded has the one key None."""
+    folder = Path(folder)
+    info = read_info(folder)
+    found: dict[int | None, Path] = {info.get("seed"): folder}
+    for seed in info.get("other_seeds", []):
+        found[int(seed)] = folder / SEEDS_DIR / str(seed)
+    return found
+
+
+def seed_folder(folder: str | Path, seed: int | None) -> Path:
+    """The model folder of `seed` in models/<arch>/ (None: the folder itself), or an error naming the seeds there."""
+    if seed is None:
+        return Path(folder)
+    found = seed_folders(folder)
+    if seed not in found:
+        raise ArchlabError(f"{folder}: no model trained with seed {seed}; seeds there: {sorted(map(str, found))}; "
+                           "re-run `dvc repro` after changing train.seeds")
+    return found[seed]

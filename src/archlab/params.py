@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from archlab.errors import ParamsError
 from archlab.tasks import DEFAULT as DEFAULT_TASK
@@ -97,6 +97,25 @@ class TrainParams(BaseModel):
     feature_heads: list[Literal["pretrained_head"]] = Field(
         default_factory=lambda: ["pretrained_head"],
         description="heads trained on cached features in their own stage, evaluated and registered with the rest")
+    seeds: list[int] = Field(
+        default_factory=list,
+        description="one model per seed for every architecture ([42, 43, 44]): evaluate reports the mean and spread "
+                    "of the test score and registers the median-seed model; empty: one model, seed project.seed")
+
+    @field_validator("seeds")
+    @classmethod
+    def _distinct_seeds(cls, seeds: list[int]) -> list[int]:
+        """A repeated seed would train the same model twice and count it twice in the mean."""
+        repeated = sorted({s for s in seeds if seeds.count(s) > 1})
+        if repeated:
+            raise ValueError(f"each seed once; repeated: {repeated}")
+        if any(s < 0 for s in seeds):
+            raise ValueError("seeds are non-negative integers")
+        return seeds
+
+    def seed_list(self, project_seed: int) -> list[int]:
+        """The seeds each architecture trains with, the first one's model at the top of models/<arch>/."""
+        return list(self.seeds) or [project_seed]
 
     def arch_params(self, name: str) -> BaseModel:
         """The validated `train.<name>` block (defaults where the block or a key is absent)."""

@@ -22,7 +22,7 @@ def _version_tags(info: dict, run_tags: dict, evaluation: dict, task) -> dict[st
     scores = [m.name for m in task.metrics]  # tagged test_<name> where evaluated
     return {"archlab.architecture": info["architecture"], "archlab.family": info["family"],
             **{f"test_{k}": f"{evaluation[k]:.4f}" for k in scores if k in evaluation},
-            "archlab.task": task.name,
+            "archlab.task": task.name, **({"archlab.seed": str(info["seed"])} if "seed" in info else {}),
             "data_hash": info["data_hash"], "git_commit": run_tags.get("archlab.git_commit", "unknown"),
             "archlab.pipeline_run_id": run_tags.get("archlab.pipeline_run_id", "")}
 
@@ -58,7 +58,9 @@ def register(params: Params, *, data_dir: Path, models_dir: Path, evaluation_pat
     _, y_test, _ = test_split(dataset)
     scorer = tasks.get(params.task).scorer(dataset, models_dir, evaluation)
     infos = {name: modelio.read_info(models_dir / name) for name in params.model_names}
-    infos = {name: info for name, info in infos.items() if not info.get("skipped")}  # not built for this task
+    # not built for this task: passed over; trained once per seed (train.seeds): the median-seed model evaluate chose
+    infos = {name: modelio.read_info(modelio.seed_folder(models_dir / name, evaluation[name].get("median_seed")))
+             for name, info in infos.items() if not info.get("skipped")}
     run_tags = {name: reg.client().get_run(info["run_id"]).data.tags for name, info in infos.items()}
     # Parallel `dvc exp` runs each reach this point: one registration and compare-and-move of the aliases at a time
     # per machine, so two challengers are never judged against the same old champion with the worse one landing last.

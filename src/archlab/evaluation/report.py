@@ -23,18 +23,50 @@ def _verdict(row: dict, best: str, alpha: float) -> str:
     return f"{worse} (p={row['p_value_vs_best']:.3f})"
 
 
+def has_seeds(results: dict[str, dict]) -> bool:
+    """Whether the models were trained once per seed (`train.seeds`): the leaderboard then shows the spread."""
+    return any("seeds" in r for r in results.values())
+
+
+def columns(results: dict[str, dict]) -> list[str]:
+    """The leaderboard's headers; with seeds, the test accuracy is the median-seed model's, the spread beside it."""
+    if not has_seeds(results):
+        return COLUMNS
+    return [*COLUMNS[:2], "median-seed test accuracy [95% CI]", "mean ± std over seeds", *COLUMNS[3:5],
+            "vs best (paired p)", *COLUMNS[6:]]
+
+
+def _spread(row: dict) -> str:
+    if "seeds" not in row:
+        return "-"
+    return f"{row['test_accuracy_mean']:.4f} ± {row['test_accuracy_std']:.4f} (n={len(row['seeds'])})"
+
+
 def leaderboard_rows(results: dict[str, dict], alpha: float) -> list[list[str]]:
     """Table cells, best first; each model's verdict against the best comes from the paired test."""
     from archlab.tasks.classification import CLASSIFICATION_METRICS
 
     ranked = sorted(results.values(), key=lambda r: rank_key(r, CLASSIFICATION_METRICS[0]))
     best = ranked[0]["architecture"]
+    seeds = has_seeds(results)
     return [[str(i), r["architecture"],
              f"{r['accuracy']:.4f} [{r['accuracy_ci_low']:.3f}, {r['accuracy_ci_high']:.3f}]",
+             *([_spread(r)] if seeds else []),
              f"{r['macro_f1']:.4f}", f"{r['log_loss']:.4f}", _verdict(r, best, alpha), f"{r['param_count']:,}",
              f"{r['model_size_bytes'] / 1024:.0f}", f"{r['train_seconds']:.1f}", f"{r['latency_ms_batch1']:.2f}",
              f"{r['throughput_batch256']:,.0f}"]
             for i, r in enumerate(ranked, start=1)]
+
+
+def method_note(results: dict[str, dict], alpha: float) -> str:
+    """How the interval and the 'vs best' verdict were computed, in one sentence for both report formats."""
+    if not has_seeds(results):
+        return (f"Interval: bootstrap; 'vs best': exact McNemar test on the paired predictions at alpha={alpha} "
+                "('no sig. diff.' means the gap could be chance).")
+    return ("Each architecture was trained once per seed; ranked by its median-seed model's test accuracy (the model "
+            "registered), with the mean and sample standard deviation over seeds beside it. Interval: bootstrap, of "
+            f"the median-seed model; 'vs best': Wilcoxon signed-rank test at alpha={alpha} on each test sample's "
+            "share of seeds right, against the best's ('no sig. diff.' means the gap could be chance or the draw).")
 
 
 def extra_sections(results: dict[str, dict], skipped: dict[str, str]) -> list[str]:
@@ -65,9 +97,8 @@ def markdown(results: dict[str, dict], *, alpha: float, n_test: int, dataset: st
     """The classification leaderboard in Markdown; `task` (an `archlab.tasks.Task`) names the samples."""
     rows = leaderboard_rows(results, alpha)
     lines = [f"# Leaderboard: {dataset}, {n_test} {task.sample_noun}", "", f"Task: {task.name}.", "",
-             f"Same held-out test split for every model. Interval: bootstrap; 'vs best': exact McNemar test on the "
-             f"paired predictions at alpha={alpha} ('no sig. diff.' means the gap could be chance).", "",
-             "| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
+             f"Same held-out test split for every model. {method_note(results, alpha)}", "",
+             "| " + " | ".join(columns(results)) + " |", "|" + "---|" * len(columns(results))]
     lines += ["| " + " | ".join(row) + " |" for row in rows]
     lines += extra_sections(results, skipped or {}) + (extra or [])
     return "\n".join(lines) + "\n"
@@ -78,7 +109,7 @@ def html_report(results: dict[str, dict], *, alpha: float, n_test: int, dataset:
                 extra: list[str] | None = None) -> str:
     """A self-contained page (figures referenced relative to the report)."""
     rows = leaderboard_rows(results, alpha)
-    head = "".join(f"<th>{html.escape(c)}</th>" for c in COLUMNS)
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in columns(results))
     body = "".join("<tr>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in row) + "</tr>" for row in rows)
     sections = "\n".join(extra_sections(results, skipped or {}) + (extra or [])).strip()
     notes = f"<pre>{html.escape(sections)}</pre>" if sections else ""
@@ -89,7 +120,7 @@ def html_report(results: dict[str, dict], *, alpha: float, n_test: int, dataset:
             "padding:4px 8px;text-align:right}figure{display:inline-block;margin:1em}</style></head><body>"
             f"<h1>Leaderboard: {html.escape(dataset)}, {n_test} {html.escape(task.sample_noun)} "
             f"({html.escape(task.name)})</h1>"
-            f"<p>Bootstrap 95% intervals; exact McNemar test against the best at alpha={alpha}.</p>"
+            f"<p>{html.escape(method_note(results, alpha))}</p>"
             f"<table><tr>{head}</tr>{body}</table>{notes}<h2>Figures</h2>{images}</body></html>")
 
 

@@ -46,7 +46,7 @@ def log_to_mlflow(params: Params, task, results: dict, figures: dict, report_fil
         headline: the metric logged per architecture on the summary run (default: the task's first metric).
     """
     from mlflow import MlflowClient
-    from mlflow.entities import Metric
+    from mlflow.entities import Metric, RunTag
 
     headline = headline or task.metrics[0].name
     tracking.configure(params)
@@ -56,7 +56,11 @@ def log_to_mlflow(params: Params, task, results: dict, figures: dict, report_fil
         metrics = {f"test_{k}" if k in test_keys else k: float(result[k]) for k in scalars}
         metrics |= {f"test_{k}": float(v) for k, v in result.get("imputation", {}).items()}
         metrics |= {f"test_{k}": float(v) for k, v in result.get("denoising", {}).items()}
+        metrics |= {k: float(result[k]) for k in ("test_accuracy_mean", "test_accuracy_std") if k in result}
         client.log_batch(result["run_id"], metrics=[Metric(k, v, now, 0) for k, v in metrics.items()])
+        for seed, run_id in result.get("seed_runs", {}).items():  # train.seeds: each seed's own score on its run
+            client.log_batch(run_id, metrics=[Metric("seed_test_accuracy", result["seed_accuracy"][seed], now, 0)],
+                             tags=[RunTag("archlab.median_seed", str(result["median_seed"]))])
         for path in figures.get(name, {}).values():
             client.log_artifact(result["run_id"], str(path), artifact_path="evaluation")
     pipeline = {client.get_run(r["run_id"]).data.tags.get("archlab.pipeline_run_id") for r in results.values()}

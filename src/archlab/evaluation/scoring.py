@@ -47,3 +47,38 @@ def mcnemar_p_value(correct_a: np.ndarray, correct_b: np.ndarray) -> float:
     if a_only + b_only == 0:
         return 1.0
     return float(binomtest(a_only, a_only + b_only, 0.5).pvalue)
+
+
+def paired_p_value(correct_a: list[np.ndarray], correct_b: list[np.ndarray]) -> tuple[float, str]:
+    """Two-sided paired test of two architectures on the same test samples, with every seed's predictions.
+
+    One model each: the exact McNemar test. Several seeds: the test sample stays the unit (the seeds of one
+    architecture see the same samples, so pooling their predictions as independent pairs would overstate the
+    evidence): per sample, the share of seeds that got it right, A minus B, then the Wilcoxon signed-rank test on
+    those differences (samples where both agree drop out, as in McNemar).
+
+    Returns:
+        The p-value and the test's name.
+    """
+    if len(correct_a) == 1 and len(correct_b) == 1:
+        return mcnemar_p_value(correct_a[0], correct_b[0]), "mcnemar"
+    from scipy.stats import wilcoxon
+
+    difference = np.mean(correct_a, axis=0) - np.mean(correct_b, axis=0)
+    if not np.any(difference):
+        return 1.0, "wilcoxon_over_seeds"
+    return float(wilcoxon(difference, zero_method="wilcox").pvalue), "wilcoxon_over_seeds"
+
+
+def seed_summary(scores: dict[int, float]) -> dict:
+    """Mean and sample standard deviation of one architecture's test score over its seeds, and its median seed:
+    the seed whose model scores in the middle (of an even count, the lower of the two middle ones; ties go to the
+    earlier seed of `train.seeds`). That model is the one evaluated in full and registered."""
+    import statistics
+
+    order = sorted(scores, key=lambda seed: scores[seed])  # stable: ties keep train.seeds' order
+    values = list(scores.values())
+    return {"seeds": list(scores), "median_seed": order[(len(order) - 1) // 2],
+            "test_accuracy_mean": statistics.fmean(values),
+            "test_accuracy_std": statistics.stdev(values) if len(values) > 1 else 0.0,
+            "seed_accuracy": {str(seed): value for seed, value in scores.items()}}

@@ -85,6 +85,7 @@ class Task:
             classifiers as the judges of its generated images).
         uses_features: whether featurize and the feature heads apply (image inputs).
         drift_gate: whether `archlab retrain` can measure drift of its data.
+        seed_repeats: whether its evaluation scores every seed of `train.seeds` (mean, spread, median model).
     """
 
     name: ClassVar[str]
@@ -95,6 +96,7 @@ class Task:
     borrows: ClassVar[str | None] = None
     uses_features: ClassVar[bool] = False
     drift_gate: ClassVar[bool] = False
+    seed_repeats: ClassVar[bool] = False
 
     def _not_implemented(self, method: str) -> NotImplementedError:
         """What a task that skipped a required method raises: which task, which method (a programming error)."""
@@ -117,6 +119,10 @@ class Task:
         if not self.uses_features and (params.featurize.backbones or params.train.feature_heads):
             errors.append(f"featurize.backbones and train.feature_heads are for images; task {self.name} needs "
                           "featurize: {backbones: []} and train: {feature_heads: []}")
+        if len(params.train.seeds) > 1 and not self.seed_repeats:
+            errors.append(f"train.seeds: task {self.name} scores one model per architecture, so seed repeats "
+                          f"({params.train.seeds}) would train models nobody evaluates; use train.seeds: [] "
+                          "(seed project.seed) or one seed")
         return errors
 
     # -- architectures ------------------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ log = logging.getLogger(__name__)
 SCALARS = ("accuracy", "accuracy_ci_low", "accuracy_ci_high", "macro_f1", "log_loss", "p_value_vs_best",
            "param_count", "model_size_bytes", "train_seconds", "latency_ms_batch1", "throughput_batch256")
 TEST_KEYS = ("accuracy", "accuracy_ci_low", "accuracy_ci_high", "macro_f1", "log_loss", "p_value_vs_best")
+SEED_KEYS = ("seeds", "median_seed", "test_accuracy_mean", "test_accuracy_std", "seed_accuracy")  # train.seeds
 CLASSIFICATION_METRICS = (Metric("accuracy", higher_is_better=True, label="test accuracy"),
                           Metric("macro_f1", higher_is_better=True, label="macro-F1"))
 
@@ -40,6 +41,28 @@ def score_model(name: str, folder: Path, x_test: np.ndarray, y_test: np.ndarray,
               "accuracy_ci_high": high, "param_count": info["param_count"], "train_seconds": info["train_seconds"],
               "model_size_bytes": modelio.model_file(folder).stat().st_size, "run_id": info["run_id"], **cost}
     return result, proba
+
+
+def score_seeds(name: str, folder: Path, x_test: np.ndarray, y_test: np.ndarray, class_names: list[str],
+                params) -> tuple[dict, np.ndarray, list[np.ndarray]]:
+    """One architecture's test scores over every seed it was trained with (`train.seeds`).
+
+    Returns:
+        The full scores and probabilities of its median-seed model (one seed: its only model) with the spread over
+        seeds added, and every seed's per-sample correctness for the paired test.
+    """
+    from archlab.evaluation.scoring import seed_summary
+
+    folders = modelio.seed_folders(folder)
+    if len(folders) == 1:
+        result, proba = score_model(name, folder, x_test, y_test, class_names, params)
+        return result, proba, [proba.argmax(axis=1) == y_test]
+    correct = {seed: modelio.predict_proba(modelio.load(f), x_test).argmax(axis=1) == y_test
+               for seed, f in folders.items()}
+    spread = seed_summary({seed: float(c.mean()) for seed, c in correct.items()})
+    result, proba = score_model(name, folders[spread["median_seed"]], x_test, y_test, class_names, params)
+    runs = {str(seed): modelio.read_info(f)["run_id"] for seed, f in folders.items()}
+    return result | spread | {"seed_runs": runs}, proba, list(correct.values())
 
 
 def common_figures(results: dict, probas: dict, y_test, class_names, models_dir: Path,
@@ -83,6 +106,7 @@ class ClassificationTask(Task):
     """A task whose models output one probability per class."""
 
     metrics = CLASSIFICATION_METRICS
+    seed_repeats = True
 
     def pyfunc_example(self, data, info: dict):
         """Two complete validation samples (JSON has no NaN for a masked cell)."""
@@ -107,6 +131,7 @@ class ClassificationTask(Task):
     def leaderboard_columns(self) -> list[Column]:
         return [Column("accuracy", "test accuracy"), Column("accuracy_ci_low", "CI low", ".3f"),
                 Column("accuracy_ci_high", "CI high", ".3f"), Column("macro_f1", "macro-F1"),
+                Column("test_accuracy_mean", "seeds mean"), Column("test_accuracy_std", "seeds std"),
                 Column("p_value_vs_best", "p vs best", ".3f"), Column("latency_ms_batch1", "ms/img", ".2f"),
                 Column("param_count", "params", ",.0f")]
 
@@ -146,20 +171,23 @@ class ClassificationTask(Task):
     def evaluate_classifiers(self, params, dataset, names, skipped, models_dir: Path, paths: EvaluationPaths):
         """Score the classifiers; returns results and figures."""
         from archlab.evaluation.run import test_split
-        from archlab.evaluation.scoring import mcnemar_p_value
+        from archlab.evaluation.scoring import paired_p_value
 
         x_test, y_test, _ = test_split(dataset)
         class_names = dataset.meta["class_names"]
-        results, probas = {}, {}
+        results, probas, correct = {}, {}, {}
         for name in names:
-            results[name], probas[name] = score_model(name, models_dir / name, x_test, y_test, class_names, params)
-            log.info("%s: test accuracy %.4f", name, results[name]["accuracy"])
+            results[name], probas[name], correct[name] = score_seeds(name, models_dir / name, x_test, y_test,
+                                                                     class_names, params)
+            spread = (f" (median of {len(correct[name])} seeds; mean {results[name]['test_accuracy_mean']:.4f} "
+                      f"+- {results[name]['test_accuracy_std']:.4f})") if len(correct[name]) > 1 else ""
+            log.info("%s: test accuracy %.4f%s", name, results[name]["accuracy"], spread)
         self.extra_scores(results, dataset, models_dir, params)
         metric = CLASSIFICATION_METRICS[0]
         best = min(results, key=lambda n: rank_key(results[n], metric))
-        correct = {name: proba.argmax(axis=1) == y_test for name, proba in probas.items()}
         for name in results:
-            results[name]["p_value_vs_best"] = 1.0 if name == best else mcnemar_p_value(correct[name], correct[best])
+            results[name]["p_value_vs_best"], results[name]["paired_test"] = (
+                (1.0, "-") if name == best else paired_p_value(correct[name], correct[best]))
         figures = common_figures(results, probas, y_test, class_names, models_dir, paths.figures)
         self.extra_figures(figures, results, probas, x_test, y_test, class_names, models_dir, paths.figures, params)
         write_plots(paths.plots, results, probas, y_test, class_names)
@@ -174,7 +202,7 @@ class ClassificationTask(Task):
         from archlab.evaluation.run import log_to_mlflow
 
         metrics = {name: {k: r[k] for k in SCALARS} | {"per_class": r["per_class"]}
-                   | {key: r[key] for key in ("imputation", "denoising") if key in r}
+                   | {key: r[key] for key in ("imputation", "denoising", "paired_test", *SEED_KEYS) if key in r}
                    for name, r in results.items()} | metrics
         paths.metrics.parent.mkdir(parents=True, exist_ok=True)
         paths.metrics.write_text(json.dumps(metrics, indent=2) + "\n")

@@ -6,13 +6,15 @@ import hashlib
 import json
 import logging
 import shutil
+import statistics
 import subprocess
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from archlab import device, modelio, tasks, tracking, tracking_worker
 from archlab.architectures.common import KerasFitParams
-from archlab.architectures.registry import get
+from archlab.architectures.registry import Architecture, get
 from archlab.data import store
 from archlab.data.profile import DATA_PROFILE
 from archlab.errors import ValidationFailed
@@ -56,13 +58,16 @@ def checkpoint_dir(root: Path, name: str, arch_params, data: TrainingData, seed:
 def train(params: Params, name: str, *, data_dir: Path, validation_report: Path, model_dir: Path,
           metrics_path: Path, plots_path: Path, checkpoint_root: Path, project_root: Path = Path("."),
           features_dir: Path | None = None, tuned_path: Path | None = None) -> dict:
-    """Train architecture `name` on the ingested train/val splits and record everything.
+    """Train architecture `name` on the ingested train/val splits, once per seed of `train.seeds`, and record all.
+
+    The first seed's model is models/<name>/ itself; each further seed's is models/<name>/seeds/<seed>/, with its
+    own MLflow run (tagged `archlab.seed`). Evaluate scores them all.
 
     Args:
         tuned_path: tune@<name>'s output; its values override `train.<name>` (none or empty: params.yaml as is).
 
     Returns:
-        The summary metrics also written to `metrics_path`.
+        The summary metrics also written to `metrics_path` (the first seed's, plus the spread over seeds).
     """
     require_validation_passed(validation_report)
     arch = get(name)
@@ -73,71 +78,122 @@ def train(params: Params, name: str, *, data_dir: Path, validation_report: Path,
         return write_skipped(name, arch.family, params.task, reason, model_dir=model_dir, metrics_path=metrics_path,
                              plots_path=plots_path)
     data = load_training_data(data_dir)
-    tags = {"archlab.architecture": name, "archlab.family": arch.family, "archlab.stage": "train",
-            "archlab.task": params.task,
-            "archlab.git_commit": git_commit(project_root), "archlab.data_hash": data.dataset_hash}
-    fitted_for = task.fitted_for(arch)
-    # The MLflow worker starts first: it imports MLflow and starts the run while this process imports TensorFlow.
-    with store.building(model_dir) as tmp, \
-            tracking_worker.run(params, run_name=name, tags=tags, project_root=project_root) as mlflow_run:
-        if isinstance(arch_params, KerasFitParams):
-            device_info = device.prepare(params.project.seed, mixed_precision=arch_params.mixed_precision)
-        else:
-            device_info = device.prepare_classical(params.project.seed)
-        mlflow_run.set_tags({"archlab.device": device_info["device"], "archlab.backend": device_info["backend"],
-                             "archlab.precision": device_info["precision"]})
-        checkpoints = checkpoint_dir(checkpoint_root, name, arch_params, data, params.project.seed)
-        mlflow_run.log_params({"architecture": name, "family": arch.family, "seed": params.project.seed,
-                               "n_train": len(data.y_train), "n_val": len(data.y_val),
-                               **tracking.flatten_params(arch_params.model_dump(mode="json"))})
-        for split, context in (("train", "training"), ("val", "validation")):
-            mlflow_run.log_dataset(data.manifest[data.manifest["split"] == split], source=data.source,
-                                   name=f"ingested-{split}", digest=data.dataset_hash, context=context)
-        data_profile = task.training_profile(data)
-        if data_profile is not None:  # what the drift gate of a later retrain compares new data with
-            mlflow_run.log_dict(data_profile, DATA_PROFILE)
-        if features_dir is not None:
-            meta = json.loads((features_dir / "meta.json").read_text())
-            mlflow_run.log_dataset(data.manifest[data.manifest["split"] != "test"], source=str(features_dir),
-                                   name=f"features-{meta['backbone']}", digest=meta["weights_sha256"][:16],
-                                   context="features")
-        run_id = mlflow_run.run_id  # a store that cannot be reached stops the stage here, before training
-        ctx = FitContext(seed=params.project.seed, checkpoint_dir=checkpoints, on_epoch=mlflow_run.log_epoch,
-                         artifact_dir=tmp / "figures", features_dir=features_dir, season=data.meta.get("season"))
-        started = time.perf_counter()
-        trained = arch.fits[fitted_for](data, arch_params, ctx)
-        metrics = summary_metrics(trained, time.perf_counter() - started)
-        if trained.tags:
-            mlflow_run.set_tags(trained.tags)
-        model_path = modelio.save(trained.model, trained.kind, tmp)
-        for companion, model in trained.companions.items():
-            model.save(tmp / f"{companion}.keras")
-        info = {"architecture": name, "family": arch.family, "task": params.task, "fitted_for": fitted_for,
-                "kind": trained.kind,
-                "model_file": model_path.name,
-                "class_names": data.class_names, "input_shape": list(data.input_shape),
-                "run_id": run_id, "data_hash": data.dataset_hash,
-                "train_seconds": metrics["train_seconds"], "param_count": metrics["param_count"],
-                "pipeline_run_id": mlflow_run.tags["archlab.pipeline_run_id"], **device_info,
-                **task.model_info(data, fitted_for, params.project.seed), **trained.info}
-        modelio.write_info(tmp, info)
-        write_epoch_plot(tmp / "history.csv", trained.history)  # travels with the model (evaluate's input)
-        mlflow_run.log_metrics(metrics)
-        mlflow_run.log_artifacts(trained.figures, "figures")
-        example = task.pyfunc_example(data, info)
-        # The signature's output is the saved file's answer to the example, whatever the task returns: the one
-        # check that the model serves (the file loads and answers), so MLflow's own is skipped.
-        output = task.output_frame(modelio.load(model_path), example, info)
-        info["model_uri"] = mlflow_run.log_pyfunc_model(model_path, tmp / modelio.INFO, example, output)
-        modelio.write_info(tmp, info)
-    # The benchmark's MLflow cost: what this process waited for it, and what the worker spent in all.
-    metrics["mlflow_seconds"] = round(mlflow_run.waited_s, 3)
-    metrics["mlflow_worker_seconds"] = round(mlflow_run.worker_seconds, 3)
+    seeds = params.train.seed_list(params.project.seed)
+    job = SeedJob(params, name, arch, arch_params, task, data, project_root, features_dir)
+    with store.building(model_dir) as tmp:
+        runs = [job.train(seed, tmp if i == 0 else tmp / modelio.SEEDS_DIR / str(seed), checkpoint_root)
+                for i, seed in enumerate(seeds)]
+        if len(seeds) > 1:  # the top-level model lists the others (modelio.seed_folders)
+            info = modelio.read_info(tmp)
+            modelio.write_info(tmp, {**info, "other_seeds": seeds[1:]})
+    metrics = runs[0].metrics | seed_spread(seeds, [run.metrics for run in runs])
     write_metrics(metrics_path, metrics)
-    write_epoch_plot(plots_path, trained.history)
-    shutil.rmtree(checkpoints, ignore_errors=True)
-    best = ("val accuracy", metrics["best_val_accuracy"]) if "best_val_accuracy" in metrics else \
-        ("val MAE", metrics["best_val_mae"])
-    log.info("%s: best %s %.4f after %d epochs in %.1f s (%d parameters)", name, *best, metrics["epochs_run"],
-             metrics["train_seconds"], metrics["param_count"])
+    write_epoch_plot(plots_path, runs[0].history)
+    for run in runs:
+        shutil.rmtree(run.checkpoints, ignore_errors=True)
     return metrics
+
+
+def seed_spread(seeds: list[int], per_seed: list[dict]) -> dict:
+    """metrics/train/<arch>.json's view of the seeds: the best val score's mean and standard deviation (none for
+    one seed). The test score's spread is evaluate's."""
+    if len(seeds) < 2:
+        return {}
+    key = "best_val_accuracy" if "best_val_accuracy" in per_seed[0] else "best_val_mae"
+    values = [m[key] for m in per_seed]
+    return {"seeds": len(seeds), f"{key}_mean": round(statistics.fmean(values), 6),
+            f"{key}_std": round(statistics.stdev(values), 6)}
+
+
+@dataclass
+class SeedRun:
+    """What one seed's training left: its summary metrics, epoch history and checkpoint folder."""
+
+    metrics: dict
+    history: list[dict]
+    checkpoints: Path
+
+
+@dataclass
+class SeedJob:
+    """One architecture's training on one dataset, run once per seed (`train`)."""
+
+    params: Params
+    name: str
+    arch: Architecture
+    arch_params: object
+    task: object
+    data: TrainingData
+    project_root: Path
+    features_dir: Path | None
+
+    def train(self, seed: int, folder: Path, checkpoint_root: Path) -> SeedRun:
+        """Train with `seed` into `folder` (model, info.json, history.csv) under its own MLflow run."""
+        params, name, arch, arch_params, task, data = (self.params, self.name, self.arch, self.arch_params,
+                                                       self.task, self.data)
+        folder.mkdir(parents=True, exist_ok=True)
+        tags = {"archlab.architecture": name, "archlab.family": arch.family, "archlab.stage": "train",
+                "archlab.task": params.task, "archlab.seed": str(seed),
+                "archlab.git_commit": git_commit(self.project_root), "archlab.data_hash": data.dataset_hash}
+        fitted_for = task.fitted_for(arch)
+        # The MLflow worker starts first: it imports MLflow and starts the run while this process imports TensorFlow.
+        with tracking_worker.run(params, run_name=name, tags=tags, project_root=self.project_root) as mlflow_run:
+            if isinstance(arch_params, KerasFitParams):
+                device_info = device.prepare(seed, mixed_precision=arch_params.mixed_precision)
+            else:
+                device_info = device.prepare_classical(seed)
+            mlflow_run.set_tags({"archlab.device": device_info["device"], "archlab.backend": device_info["backend"],
+                                 "archlab.precision": device_info["precision"]})
+            checkpoints = checkpoint_dir(checkpoint_root, name, arch_params, data, seed)
+            mlflow_run.log_params({"architecture": name, "family": arch.family, "seed": seed,
+                                   "n_train": len(data.y_train), "n_val": len(data.y_val),
+                                   **tracking.flatten_params(arch_params.model_dump(mode="json"))})
+            for split, context in (("train", "training"), ("val", "validation")):
+                mlflow_run.log_dataset(data.manifest[data.manifest["split"] == split], source=data.source,
+                                       name=f"ingested-{split}", digest=data.dataset_hash, context=context)
+            data_profile = task.training_profile(data)
+            if data_profile is not None:  # what the drift gate of a later retrain compares new data with
+                mlflow_run.log_dict(data_profile, DATA_PROFILE)
+            if self.features_dir is not None:
+                meta = json.loads((self.features_dir / "meta.json").read_text())
+                mlflow_run.log_dataset(data.manifest[data.manifest["split"] != "test"], source=str(self.features_dir),
+                                       name=f"features-{meta['backbone']}", digest=meta["weights_sha256"][:16],
+                                       context="features")
+            run_id = mlflow_run.run_id  # a store that cannot be reached stops the stage here, before training
+            ctx = FitContext(seed=seed, checkpoint_dir=checkpoints, on_epoch=mlflow_run.log_epoch,
+                             artifact_dir=folder / "figures", features_dir=self.features_dir,
+                             season=data.meta.get("season"))
+            started = time.perf_counter()
+            trained = arch.fits[fitted_for](data, arch_params, ctx)
+            metrics = summary_metrics(trained, time.perf_counter() - started)
+            if trained.tags:
+                mlflow_run.set_tags(trained.tags)
+            model_path = modelio.save(trained.model, trained.kind, folder)
+            for companion, model in trained.companions.items():
+                model.save(folder / f"{companion}.keras")
+            info = {"architecture": name, "family": arch.family, "task": params.task, "fitted_for": fitted_for,
+                    "kind": trained.kind, "seed": seed,
+                    "model_file": model_path.name,
+                    "class_names": data.class_names, "input_shape": list(data.input_shape),
+                    "run_id": run_id, "data_hash": data.dataset_hash,
+                    "train_seconds": metrics["train_seconds"], "param_count": metrics["param_count"],
+                    "pipeline_run_id": mlflow_run.tags["archlab.pipeline_run_id"], **device_info,
+                    **task.model_info(data, fitted_for, seed), **trained.info}
+            modelio.write_info(folder, info)
+            write_epoch_plot(folder / "history.csv", trained.history)  # travels with the model (evaluate's input)
+            mlflow_run.log_metrics(metrics)
+            mlflow_run.log_artifacts(trained.figures, "figures")
+            example = task.pyfunc_example(data, info)
+            # The signature's output is the saved file's answer to the example, whatever the task returns: the one
+            # check that the model serves (the file loads and answers), so MLflow's own is skipped.
+            output = task.output_frame(modelio.load(model_path), example, info)
+            info["model_uri"] = mlflow_run.log_pyfunc_model(model_path, folder / modelio.INFO, example, output)
+            modelio.write_info(folder, info)
+        # The benchmark's MLflow cost: what this process waited for it, and what the worker spent in all.
+        metrics["mlflow_seconds"] = round(mlflow_run.waited_s, 3)
+        metrics["mlflow_worker_seconds"] = round(mlflow_run.worker_seconds, 3)
+        best = ("val accuracy", metrics["best_val_accuracy"]) if "best_val_accuracy" in metrics else \
+            ("val MAE", metrics["best_val_mae"])
+        log.info("%s (seed %d): best %s %.4f after %d epochs in %.1f s (%d parameters)", name, seed, *best,
+                 metrics["epochs_run"], metrics["train_seconds"], metrics["param_count"])
+        return SeedRun(metrics, trained.history, checkpoints)

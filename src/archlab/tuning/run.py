@@ -22,8 +22,12 @@ TRIAL_STATUS = {"FINISHED": "FINISHED", "PRUNED": "KILLED", "FAILED": "FAILED"} 
 
 
 def tune(params: Params, name: str, *, data_dir: Path, validation_report: Path, out_path: Path,
-         storage_root: Path, project_root: Path = Path(".")) -> dict:
+         storage_root: Path, project_root: Path = Path("."), features_dir: Path | None = None) -> dict:
     """Run `name`'s study (or nothing when `tune.trials` is 0) and write `out_path`.
+
+    Args:
+        features_dir: a feature head's cached embeddings (data/features/<backbone>); its trials get their train
+            and val parts through Ray's object store.
 
     Returns:
         the chosen values (empty without tuning).
@@ -37,6 +41,7 @@ def tune(params: Params, name: str, *, data_dir: Path, validation_report: Path, 
         write_tuned(out_path, {}, f"tune@{name}: nothing tuned ({why}); train@{name} uses params.yaml as written")
         return {}
     from archlab import tracking
+    from archlab.features import META, training_files
     from archlab.training.data import load_training_data
     from archlab.training.run import keyed_name, require_validation_passed
     from archlab.tuning.study import Budget, run_study
@@ -52,9 +57,10 @@ def tune(params: Params, name: str, *, data_dir: Path, validation_report: Path, 
         arch_params = params.train.arch_params(name)
         block = arch_params.model_dump()
         # the study's folder: a killed study re-run resumes; a changed block, budget or data starts anew
+        features = None if features_dir is None else training_files(features_dir)
         study_dir = storage_root / keyed_name(name, arch_params.model_dump(mode="json"), dataclasses.asdict(budget),
-                                              data.dataset_hash)
-        result = run_study(name, task.fitted_for(architecture), data, block, budget, study_dir)
+                                              data.dataset_hash, features and features[META].decode())
+        result = run_study(name, task.fitted_for(architecture), data, block, budget, study_dir, features=features)
         for number, trial in enumerate(result.trials, 1):
             tracking.log_child_run(
                 parent.info.run_id, run_name=f"{name}-trial-{number}", params=trial.config, history=trial.history,

@@ -81,8 +81,12 @@ def epoch_budget(architecture, budget: Budget) -> int:
 
 
 def _trainable(config: dict[str, Any], *, data: TrainingData, architecture_name: str, task_name: str,
-               block: dict[str, Any], budget: Budget) -> None:
-    """Runs in a Ray worker: train one config, reporting every epoch's val metrics to Tune (ASHA reads them)."""
+               block: dict[str, Any], budget: Budget, features: dict[str, bytes] | None = None) -> None:
+    """Runs in a Ray worker: train one config, reporting every epoch's val metrics to Tune (ASHA reads them).
+
+    `features`: a feature head's cached embeddings (`archlab.features.training_files`), written to the trial's
+    scratch folder: they come from the driver, like `data`.
+    """
     import ray
     from ray import tune
 
@@ -105,8 +109,13 @@ def _trainable(config: dict[str, Any], *, data: TrainingData, architecture_name:
     # The outcome travels in the reports themselves: a trial's folder is on whichever node ran it.
     try:
         with tempfile.TemporaryDirectory(prefix="archlab-trial-") as scratch:
+            features_dir = None
+            if features is not None:
+                from archlab.features import write_training_files
+
+                features_dir = write_training_files(features, Path(scratch) / "features")
             ctx = FitContext(seed=budget.seed, checkpoint_dir=Path(scratch) / "checkpoints", on_epoch=report,
-                             artifact_dir=Path(scratch) / "figures")
+                             artifact_dir=Path(scratch) / "figures", features_dir=features_dir)
             trained = architecture.fits[task_name](data, params, ctx)
     except Exception as exc:  # noqa: BLE001 - any error of the config itself (NaN loss, a shape it cannot build)
         if type(exc).__module__.startswith("ray."):
@@ -170,12 +179,13 @@ def _finite(value) -> bool:
 
 
 def run_study(architecture_name: str, task_name: str, data: TrainingData, block: Mapping[str, Any],
-              budget: Budget, storage_dir: Path) -> StudyResult:
+              budget: Budget, storage_dir: Path, features: dict[str, bytes] | None = None) -> StudyResult:
     """Tune one architecture under `budget`; a study interrupted earlier in `storage_dir` is resumed, not restarted.
 
     Args:
         block: the user's `train.<arch>` values (the first config tried when inside the search space).
         storage_dir: Ray Tune's experiment folder for this architecture (under `.archlab/`).
+        features: a feature head's embeddings (`archlab.features.training_files`), sent to the trials with `data`.
     """
     import ray
     from ray import tune
@@ -193,13 +203,16 @@ def run_study(architecture_name: str, task_name: str, data: TrainingData, block:
     space = search_space.to_ray(architecture.search)
     trainable = tune.with_resources(
         tune.with_parameters(_trainable, data=data, architecture_name=architecture_name, task_name=task_name,
-                             block=dict(block), budget=budget),
+                             block=dict(block), budget=budget, features=features),
         {"cpu": budget.cpus_per_trial, "gpu": budget.gpus_per_trial})
     storage_dir = storage_dir.resolve()
     if tune.Tuner.can_restore(str(storage_dir)):
-        log.info("%s: resuming the study in %s", architecture_name, storage_dir)
         tuner = tune.Tuner.restore(str(storage_dir), trainable=trainable, resume_errored=False,
                                    restart_errored=False, param_space=space)
+        saved = tuner.get_results()
+        ended = saved.num_terminated + saved.num_errors
+        log.info("%s: resuming the study in %s: %d trials had ended, %d were under way (budget %d trials)",
+                 architecture_name, storage_dir, ended, len(saved) - ended, budget.trials)
     else:
         first = _defaults_in_space(architecture.search, architecture.params.model_validate(block).model_dump())
         searcher = OptunaSearch(metric=METRIC, mode=MODE, seed=budget.seed,
@@ -212,7 +225,14 @@ def run_study(architecture_name: str, task_name: str, data: TrainingData, block:
                                         scheduler=scheduler, num_samples=budget.trials),
             run_config=tune.RunConfig(name=storage_dir.name, storage_path=str(storage_dir.parent), verbose=0,
                                       failure_config=tune.FailureConfig(max_failures=budget.max_failures)))
+    # Ctrl-C or SIGTERM: archlab's own handler unwinds the stage (MLflow run KILLED, no tuned/ file) and the study
+    # saved so far resumes on the next run. Ray's handler would instead end fit() early as if the study were done.
+    os.environ["TUNE_DISABLE_SIGINT_HANDLER"] = "1"
     grid = tuner.fit()
+    unfinished = len(grid) - grid.num_terminated - grid.num_errors
+    if unfinished:
+        raise ArchlabError(f"tune@{architecture_name}: the study ended with {unfinished} of {len(grid)} trials "
+                           f"unfinished; run the stage again to resume it from {storage_dir}")
     records = _records(grid, epoch_budget(architecture, budget))
     scored = [r for r in records if r.status != "FAILED" and r.best_val_loss is not None]  # a failed fit never wins
     if not scored:

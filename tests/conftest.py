@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +25,38 @@ os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 def make_params(**sections) -> Params:
     """Params with the given sections merged over the defaults, e.g. make_params(ingest={"source": "npz"})."""
     return parse_params(sections, source="test")
+
+
+@contextmanager
+def project_dir(root: Path) -> Iterator[Path]:
+    """Work in `root` as a project (its own mlflow.db, a passed validation report), then restore cwd and
+    MLFLOW_TRACKING_URI: for module-wide fixtures, which monkeypatch cannot serve."""
+    old_cwd, old_uri = os.getcwd(), os.environ.pop("MLFLOW_TRACKING_URI", None)
+    os.chdir(root)
+    (root / "validation.json").write_text(json.dumps({"success": True}))
+    try:
+        yield root
+    finally:
+        os.chdir(old_cwd)
+        if old_uri:
+            os.environ["MLFLOW_TRACKING_URI"] = old_uri
+
+
+def train_and_evaluate(params: Params, names: list[str], dataset: Path, root: Path) -> tuple[dict, dict]:
+    """Train each architecture in the project at `root` (see `project_dir`) as the train stage does, then run the
+    evaluate stage; returns each train stage's metrics and evaluate's results."""
+    from archlab.evaluation.run import evaluate
+    from archlab.training.run import train
+
+    metrics = {name: train(params, name, data_dir=dataset, validation_report=root / "validation.json",
+                           model_dir=root / "models" / name, metrics_path=root / f"metrics/train/{name}.json",
+                           plots_path=root / f"plots/{name}.csv", checkpoint_root=root / "ckpt", project_root=root)
+               for name in names}
+    results = evaluate(params, data_dir=dataset, models_dir=root / "models",
+                       metrics_path=root / "metrics/evaluate.json", plots_dir=root / "plots/evaluate",
+                       leaderboard_path=root / "reports/leaderboard.md", html_path=root / "reports/evaluation.html",
+                       figures_dir=root / "reports/figures")
+    return metrics, results
 
 
 def subprocess_env(**extra: str) -> dict[str, str]:

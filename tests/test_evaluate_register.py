@@ -14,8 +14,7 @@ from archlab.errors import ArchlabError, DataError
 from archlab.evaluation.run import evaluate
 from archlab.register import register
 from archlab.tasks.base import Scorer
-from archlab.training.run import train
-from tests.conftest import make_params
+from tests.conftest import make_params, project_dir, train_and_evaluate
 
 ARCHS = ["baseline", "shallow_mlp"]
 
@@ -38,25 +37,10 @@ def _params(project="evalproj", **train_blocks):
 @pytest.fixture(scope="module")
 def workspace(tmp_path_factory, digits_session_dataset):
     """Two trained models and their evaluation in a temp project with its own mlflow.db (module-wide)."""
-    import os
-
-    root = tmp_path_factory.mktemp("evalproj")
-    old_cwd, old_uri = os.getcwd(), os.environ.pop("MLFLOW_TRACKING_URI", None)
-    os.chdir(root)
-    (root / "validation.json").write_text(json.dumps({"success": True}))
-    params = _params()
-    for name in ARCHS:
-        train(params, name, data_dir=digits_session_dataset, validation_report=root / "validation.json",
-              model_dir=root / "models" / name, metrics_path=root / f"metrics/train/{name}.json",
-              plots_path=root / f"plots/{name}.csv", checkpoint_root=root / "ckpt", project_root=root)
-    results = evaluate(params, data_dir=digits_session_dataset, models_dir=root / "models",
-                       metrics_path=root / "metrics/evaluate.json", plots_dir=root / "plots/evaluate",
-                       leaderboard_path=root / "reports/leaderboard.md", html_path=root / "reports/evaluation.html",
-                       figures_dir=root / "reports/figures")
-    yield root, params, results, digits_session_dataset
-    os.chdir(old_cwd)
-    if old_uri:
-        os.environ["MLFLOW_TRACKING_URI"] = old_uri
+    with project_dir(tmp_path_factory.mktemp("evalproj")) as root:
+        params = _params()
+        _, results = train_and_evaluate(params, ARCHS, digits_session_dataset, root)
+        yield root, params, results, digits_session_dataset
 
 
 def test_metrics_come_from_the_test_split_only(workspace):

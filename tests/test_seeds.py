@@ -2,7 +2,6 @@
 test over every seed's predictions, and the median-seed model registered. Real SQLite MLflow store, real models."""
 
 import json
-import os
 import statistics
 
 import mlflow
@@ -13,12 +12,10 @@ from scipy.stats import binomtest
 from archlab import model_registry as reg
 from archlab import modelio
 from archlab.errors import ArchlabError, ParamsError
-from archlab.evaluation.run import evaluate
 from archlab.evaluation.scoring import mcnemar_p_value, paired_p_value, seed_summary
 from archlab.params import parse_params
 from archlab.register import register
-from archlab.training.run import train
-from tests.conftest import make_params
+from tests.conftest import make_params, project_dir, train_and_evaluate
 
 ARCHS = ["baseline", "shallow_mlp"]
 SEEDS = [5, 6, 7]
@@ -27,30 +24,16 @@ SEEDS = [5, 6, 7]
 @pytest.fixture(scope="module")
 def seeded(tmp_path_factory, digits_session_dataset):
     """Both architectures trained once per seed, evaluated and registered, in a temp project (module-wide)."""
-    root = tmp_path_factory.mktemp("seeds")
-    old_cwd, old_uri = os.getcwd(), os.environ.pop("MLFLOW_TRACKING_URI", None)
-    os.chdir(root)
-    (root / "validation.json").write_text(json.dumps({"success": True}))
-    params = make_params(project={"name": "seeded", "seed": 1},
-                         train={"architectures": ARCHS, "feature_heads": [], "seeds": SEEDS,
-                                "baseline": {"C": 1.0}, "shallow_mlp": {"epochs": 3, "hidden_units": 16}},
-                         evaluate={"bootstrap_resamples": 200, "latency_calls": 5})
-    train_metrics = {}
-    for name in ARCHS:
-        train_metrics[name] = train(params, name, data_dir=digits_session_dataset,
-                                    validation_report=root / "validation.json", model_dir=root / "models" / name,
-                                    metrics_path=root / f"metrics/train/{name}.json", plots_path=root / f"{name}.csv",
-                                    checkpoint_root=root / "ckpt", project_root=root)
-    results = evaluate(params, data_dir=digits_session_dataset, models_dir=root / "models",
-                       metrics_path=root / "metrics/evaluate.json", plots_dir=root / "plots/evaluate",
-                       leaderboard_path=root / "reports/leaderboard.md", html_path=root / "reports/evaluation.html",
-                       figures_dir=root / "reports/figures")
-    decision = register(params, data_dir=digits_session_dataset, models_dir=root / "models",
-                        evaluation_path=root / "metrics/evaluate.json", decision_path=root / "reports/register.json")
-    yield root, params, train_metrics, results, decision
-    os.chdir(old_cwd)
-    if old_uri:
-        os.environ["MLFLOW_TRACKING_URI"] = old_uri
+    with project_dir(tmp_path_factory.mktemp("seeds")) as root:
+        params = make_params(project={"name": "seeded", "seed": 1},
+                             train={"architectures": ARCHS, "feature_heads": [], "seeds": SEEDS,
+                                    "baseline": {"C": 1.0}, "shallow_mlp": {"epochs": 3, "hidden_units": 16}},
+                             evaluate={"bootstrap_resamples": 200, "latency_calls": 5})
+        train_metrics, results = train_and_evaluate(params, ARCHS, digits_session_dataset, root)
+        decision = register(params, data_dir=digits_session_dataset, models_dir=root / "models",
+                            evaluation_path=root / "metrics/evaluate.json",
+                            decision_path=root / "reports/register.json")
+        yield root, params, train_metrics, results, decision
 
 
 def test_one_model_and_one_mlflow_run_per_seed(seeded):

@@ -134,3 +134,14 @@ def test_seed_summary_median_and_ties():
     assert seed_summary({1: 0.9, 2: 0.9, 3: 0.9})["median_seed"] == 2  # ties: the middle of train.seeds' order
     summary = seed_summary({1: 0.5, 2: 1.0})
     assert summary["test_accuracy_mean"] == 0.75 and summary["test_accuracy_std"] == pytest.approx(0.125 ** 0.5)
+
+
+def test_the_terminal_leaderboard_shows_the_spread_only_with_seeds(seeded):
+    from archlab import leaderboard_view
+
+    root, _, _, results, _ = seeded
+    rows = leaderboard_view.from_metrics_file(root / "metrics/evaluate.json")
+    text = leaderboard_view.render(rows)
+    assert "seeds mean" in text and f"{results['baseline']['test_accuracy_mean']:.4f}" in text
+    one_seed = [{k: v for k, v in row.items() if not k.startswith("test_accuracy_")} for row in rows]
+    assert "seeds mean" not in leaderboard_view.render(one_seed)

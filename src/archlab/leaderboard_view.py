@@ -60,8 +60,10 @@ def from_mlflow_runs(params) -> list[dict]:
 
 
 def render(rows: list[dict], task_name: str | None = None) -> str:
-    """Plain-text table for the terminal: rank, architecture, then the task's columns."""
-    columns = tasks.get(task_name).leaderboard_columns()
+    """Plain-text table for the terminal: rank, architecture, then the task's columns (a column no row has a value
+    for, such as the spread over seeds of a one-seed run, is left out)."""
+    columns = [c for c in tasks.get(task_name).leaderboard_columns() if any(row.get(c.key) is not None
+                                                                            for row in rows)]
     widths = [max(len(c.header), 9) for c in columns]
     header = f"{'#':>2}  {'architecture':<16} " + " ".join(f"{c.header:>{w}}" for c, w in zip(columns, widths,
                                                                                               strict=True))

@@ -171,6 +171,29 @@ def test_metrics_diff_shows_a_changed_architecture(repo):
     assert any(key.startswith("cnn.") for key in diff["metrics/evaluate.json"])
 
 
+def test_tune_params_without_trials_leave_the_train_stages_alone(repo):
+    """With `tune.trials: 0` a tune setting change re-runs the tune stages, which write the same empty choice:
+    dvc.lock's train, evaluate and register entries stay as they were and nothing is trained."""
+    import yaml
+
+    def train_entries() -> dict:
+        lock = yaml.safe_load((repo / "dvc.lock").read_text())["stages"]
+        return {name: entry for name, entry in lock.items() if not name.startswith("tune")}
+
+    before = train_entries()
+    params = repo / "params.yaml"
+    original = params.read_text()
+    params.write_text(original.replace("tune: {trials: 0}", "tune: {trials: 0, max_epochs: 5}"))
+    try:
+        out = run(["dvc", "repro"], repo).stdout
+        assert "Running stage 'tune@cnn'" in out and "Running stage 'tune_head@pretrained_head'" in out
+        assert "Running stage 'train" not in out and "Running stage 'evaluate'" not in out
+        assert train_entries() == before
+    finally:
+        params.write_text(original)
+        run(["dvc", "repro"], repo)
+
+
 def test_tuning_and_seeds_through_dvc(repo):
     """Runs last: `tune.trials: 2` and two seeds. Every model (the feature head included) gets a study, its
     tuned/<arch>.yaml feeds its train stage, and evaluate reports the spread over seeds."""

@@ -9,14 +9,10 @@ from archlab.training.run import train
 
 def main() -> None:
     p = stagekit.parser(__doc__)
-    p.add_argument("--arch", required=True, help="architecture name (a key of train.architectures)")
-    p.add_argument("--data", required=True, type=Path, help="ingested dataset folder")
-    p.add_argument("--validation", required=True, type=Path, help="validate stage's report (must say success)")
+    stagekit.add_model_inputs(p)
     p.add_argument("--model-dir", required=True, type=Path, help="output folder models/<arch>")
     p.add_argument("--metrics", required=True, type=Path, help="output metrics/train/<arch>.json")
     p.add_argument("--plots", required=True, type=Path, help="output plots/train/<arch>.csv")
-    p.add_argument("--features", type=Path, default=None,
-                   help="cached backbone features (data/features/<backbone>), for feature heads")
     p.add_argument("--tuned", type=Path, default=None,
                    help="tune@<arch>'s tuned/<arch>.yaml: values merged over train.<arch> (empty: none)")
     p.add_argument("--checkpoints", default=Path(".archlab/checkpoints"), type=Path,

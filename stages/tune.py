@@ -9,12 +9,8 @@ from archlab.tuning.run import tune
 
 def main() -> None:
     p = stagekit.parser(__doc__)
-    p.add_argument("--arch", required=True, help="architecture name (a key of train.architectures)")
-    p.add_argument("--data", required=True, type=Path, help="ingested dataset folder (train and val are read)")
-    p.add_argument("--validation", required=True, type=Path, help="validate stage's report (must say success)")
+    stagekit.add_model_inputs(p)
     p.add_argument("--out", required=True, type=Path, help="output tuned/<arch>.yaml")
-    p.add_argument("--features", type=Path, default=None,
-                   help="cached backbone features (data/features/<backbone>), for feature heads")
     p.add_argument("--studies", default=Path(".archlab/tune"), type=Path,
                    help="Ray Tune's experiment folders: a killed study resumes from here")
     args = p.parse_args()

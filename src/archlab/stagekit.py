@@ -7,6 +7,7 @@ import errno
 import logging
 import sys
 from collections.abc import Callable
+from pathlib import Path
 
 from archlab import device, interrupts
 from archlab.errors import ArchlabError, OutputNotWritable
@@ -37,6 +38,15 @@ def parser(description: str) -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=description)
     p.add_argument("--params", default="params.yaml", help="params file (default: params.yaml)")
     return p
+
+
+def add_model_inputs(p: argparse.ArgumentParser) -> None:
+    """The inputs of a stage that fits one architecture (train@, tune@ and their feature-head twins)."""
+    p.add_argument("--arch", required=True, help="architecture name (a key of train.architectures)")
+    p.add_argument("--data", required=True, type=Path, help="ingested dataset folder (train and val are read)")
+    p.add_argument("--validation", required=True, type=Path, help="validate stage's report (must say success)")
+    p.add_argument("--features", type=Path, default=None,
+                   help="cached backbone features (data/features/<backbone>), for feature heads")
 
 
 def run(main: Callable[[], None]) -> None:

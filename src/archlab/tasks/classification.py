@@ -24,15 +24,13 @@ CLASSIFICATION_METRICS = (Metric("accuracy", higher_is_better=True, label="test 
                           Metric("macro_f1", higher_is_better=True, label="macro-F1"))
 
 
-def score_model(name: str, folder: Path, x_test: np.ndarray, y_test: np.ndarray, class_names: list[str],
-                params) -> tuple[dict, np.ndarray]:
-    """All test metrics of one classifier, and its probabilities."""
+def score_model(name: str, folder: Path, model, proba: np.ndarray, x_test: np.ndarray, y_test: np.ndarray,
+                class_names: list[str], params) -> dict:
+    """All test metrics of one classifier (loaded from `folder`), given its test probabilities."""
     from archlab.evaluation import latency
     from archlab.evaluation.scoring import bootstrap_interval, classification_metrics
 
     info = modelio.read_info(folder)
-    model = modelio.load(folder)
-    proba = modelio.predict_proba(model, x_test)
     metrics = classification_metrics(y_test, proba, class_names)
     low, high = bootstrap_interval(proba.argmax(axis=1) == y_test, n_resamples=params.evaluate.bootstrap_resamples,
                                    confidence=params.evaluate.confidence, seed=params.project.seed)
@@ -40,7 +38,7 @@ def score_model(name: str, folder: Path, x_test: np.ndarray, y_test: np.ndarray,
     result = {"architecture": name, "family": info["family"], **metrics, "accuracy_ci_low": low,
               "accuracy_ci_high": high, "param_count": info["param_count"], "train_seconds": info["train_seconds"],
               "model_size_bytes": modelio.model_file(folder).stat().st_size, "run_id": info["run_id"], **cost}
-    return result, proba
+    return result
 
 
 def score_seeds(name: str, folder: Path, x_test: np.ndarray, y_test: np.ndarray, class_names: list[str],
@@ -54,15 +52,18 @@ def score_seeds(name: str, folder: Path, x_test: np.ndarray, y_test: np.ndarray,
     from archlab.evaluation.scoring import seed_summary
 
     folders = modelio.seed_folders(folder)
+    models = {seed: modelio.load(f) for seed, f in folders.items()}
+    probas = {seed: modelio.predict_proba(model, x_test) for seed, model in models.items()}
+    correct = {seed: proba.argmax(axis=1) == y_test for seed, proba in probas.items()}
     if len(folders) == 1:
-        result, proba = score_model(name, folder, x_test, y_test, class_names, params)
-        return result, proba, [proba.argmax(axis=1) == y_test]
-    correct = {seed: modelio.predict_proba(modelio.load(f), x_test).argmax(axis=1) == y_test
-               for seed, f in folders.items()}
+        (seed,) = folders
+        return score_model(name, folder, models[seed], probas[seed], x_test, y_test, class_names, params), \
+            probas[seed], [correct[seed]]
     spread = seed_summary({seed: float(c.mean()) for seed, c in correct.items()})
-    result, proba = score_model(name, folders[spread["median_seed"]], x_test, y_test, class_names, params)
+    median = spread["median_seed"]
+    result = score_model(name, folders[median], models[median], probas[median], x_test, y_test, class_names, params)
     runs = {str(seed): modelio.read_info(f)["run_id"] for seed, f in folders.items()}
-    return result | spread | {"seed_runs": runs}, proba, list(correct.values())
+    return result | spread | {"seed_runs": runs}, probas[median], list(correct.values())
 
 
 def common_figures(results: dict, probas: dict, y_test, class_names, models_dir: Path,

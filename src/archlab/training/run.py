@@ -81,11 +81,9 @@ def train(params: Params, name: str, *, data_dir: Path, validation_report: Path,
     seeds = params.train.seed_list(params.project.seed)
     job = SeedJob(params, name, arch, arch_params, task, data, project_root, features_dir)
     with store.building(model_dir) as tmp:
-        runs = [job.train(seed, tmp if i == 0 else tmp / modelio.SEEDS_DIR / str(seed), checkpoint_root)
-                for i, seed in enumerate(seeds)]
-        if len(seeds) > 1:  # the top-level model lists the others (modelio.seed_folders)
-            info = modelio.read_info(tmp)
-            modelio.write_info(tmp, {**info, "other_seeds": seeds[1:]})
+        # the top-level model lists the others (modelio.seed_folders)
+        runs = [job.train(seeds[0], tmp, checkpoint_root, {"other_seeds": seeds[1:]} if len(seeds) > 1 else {})]
+        runs += [job.train(seed, tmp / modelio.SEEDS_DIR / str(seed), checkpoint_root) for seed in seeds[1:]]
     metrics = runs[0].metrics | seed_spread(seeds, [run.metrics for run in runs])
     write_metrics(metrics_path, metrics)
     write_epoch_plot(plots_path, runs[0].history)
@@ -127,8 +125,9 @@ class SeedJob:
     project_root: Path
     features_dir: Path | None
 
-    def train(self, seed: int, folder: Path, checkpoint_root: Path) -> SeedRun:
-        """Train with `seed` into `folder` (model, info.json, history.csv) under its own MLflow run."""
+    def train(self, seed: int, folder: Path, checkpoint_root: Path, extra_info: dict | None = None) -> SeedRun:
+        """Train with `seed` into `folder` (model, info.json with `extra_info`, history.csv) under its own MLflow
+        run."""
         params, name, arch, arch_params, task, data = (self.params, self.name, self.arch, self.arch_params,
                                                        self.task, self.data)
         folder.mkdir(parents=True, exist_ok=True)
@@ -178,7 +177,7 @@ class SeedJob:
                     "run_id": run_id, "data_hash": data.dataset_hash,
                     "train_seconds": metrics["train_seconds"], "param_count": metrics["param_count"],
                     "pipeline_run_id": mlflow_run.tags["archlab.pipeline_run_id"], **device_info,
-                    **task.model_info(data, fitted_for, seed), **trained.info}
+                    **task.model_info(data, fitted_for, seed), **trained.info, **(extra_info or {})}
             modelio.write_info(folder, info)
             write_epoch_plot(folder / "history.csv", trained.history)  # travels with the model (evaluate's input)
             mlflow_run.log_metrics(metrics)

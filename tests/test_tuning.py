@@ -85,7 +85,7 @@ def _stage_args(project, dataset, name):
                 storage_root=project / ".archlab" / "tune", project_root=project)
 
 
-def test_no_trials_writes_an_empty_choice_without_importing_ray_or_tensorflow(tmp_path, digits_dataset):
+def test_no_trials_writes_an_empty_choice_without_importing_ray_tensorflow_or_pandas(tmp_path, digits_dataset):
     """`tune.trials: 0` (the default): train@<arch> gets params.yaml as written, and the stage costs no engine."""
     import subprocess
     import sys
@@ -96,11 +96,11 @@ def test_no_trials_writes_an_empty_choice_without_importing_ray_or_tensorflow(tm
             "from archlab.tuning.run import tune; "
             "args = {k: Path(v) for k, v in json.loads(sys.argv[1]).items()}; "
             "print(tune(load_params(Path('params.yaml')), 'cnn', **args), "
-            "'ray' in sys.modules, 'tensorflow' in sys.modules, 'mlflow' in sys.modules)")
+            "'ray' in sys.modules, 'tensorflow' in sys.modules, 'mlflow' in sys.modules, 'pandas' in sys.modules)")
     args = {k: str(v) for k, v in _stage_args(tmp_path, digits_dataset, "cnn").items()}
     out = subprocess.run([sys.executable, "-c", code, json.dumps(args)], capture_output=True, text=True,
                          env=subprocess_env(), check=True)
-    assert out.stdout.split() == ["{}", "False", "False", "False"], out.stderr[-2000:]
+    assert out.stdout.split() == ["{}", "False", "False", "False", "False"], out.stderr[-2000:]
     text = (tmp_path / "tuned" / "cnn.yaml").read_text()
     assert "nothing tuned (tune.trials is 0)" in text and text.rstrip().endswith("{}")
 

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from archlab.data.store import read_dataset
+
+if TYPE_CHECKING:  # only an annotation here; the zoo imports this module whenever params are read
+    import pandas as pd
 
 
 @dataclass(frozen=True)

@@ -54,7 +54,8 @@ def cold(ws: Path) -> dict:
 
 def training_spans(ws: Path) -> dict[str, float]:
     """Each trained model's training span in this run (`train_seconds`: build, compile and fit, the work no
-    pipeline can skip), from the train stages' metrics files."""
+    pipeline can skip), from the train stages' metrics files, and the learning_curve stage's subset trainings
+    (`learning_curve/<arch>@<share>`; its 1.0 points re-use the pipeline's models and train nothing)."""
     import json
 
     spans = {}
@@ -62,6 +63,10 @@ def training_spans(ws: Path) -> dict[str, float]:
         metrics = json.loads(path.read_text())
         if "train_seconds" in metrics:
             spans[path.stem] = float(metrics["train_seconds"])
+    curve = ws / "metrics/learning_curve.json"
+    for point in json.loads(curve.read_text()).get("points", []) if curve.is_file() else []:
+        if not point["reused_pipeline_model"]:
+            spans[f"learning_curve/{point['architecture']}@{point['fraction']:g}"] = float(point["train_seconds"])
     return spans
 
 

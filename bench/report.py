@@ -129,6 +129,14 @@ def markdown(doc: dict) -> str:
         i = res["inference"]
         lines += ["", "## Inference", "", f"- `archlab predict` on {i['images']} images with {i['architecture']}: "
                   f"{i['archlab_s']} s; load + `model.predict`: {i['bare_s']} s; ratio {i['ratio']}"]
+    if "imbalance" in res:
+        from bench import imbalance
+
+        lines += imbalance.markdown(res["imbalance"], _table)
+    if "sequence_speed" in res:
+        from bench import sequence_speed
+
+        lines += sequence_speed.markdown(res["sequence_speed"], _table)
     if "tuning" in res:
         from bench import tuning
 

@@ -15,15 +15,19 @@ from pathlib import Path
 
 import yaml
 
-from bench import machine, pipeline, report, scaling, training, tuning, workspace
+from bench import imbalance, machine, pipeline, report, scaling, sequence_speed, training, tuning, workspace
 from bench.measure import ROOT, alternated, measure, median
 
-SECTIONS = ("overhead", "inference", "pipeline", "scaling", "startup", "gpu", "tuning")
+SECTIONS = ("overhead", "inference", "pipeline", "scaling", "startup", "gpu", "tuning", "imbalance",
+            "sequence_speed")
 FULL = {"archs": ["cnn", "lstm", "transformer"], "epochs": 15, "repeats": 3, "sizes": [1797, 18000, 60000],
         "size_repeats": {1797: 3, 18000: 1, 60000: 1}, "inference_images": 1000, "param_values": [0.31],
         "gpu_args": ["--images", "3000", "--epochs", "3"], "pipeline_params": None, "param": ("cnn", "dropout"),
         # every architecture of params.yaml's train.architectures (feature heads are not tuned)
-        "tuning": {"archs": None, "trials": 10, "max_epochs": 30, "grace_epochs": 3, "seeds": [42, 43, 44]}}
+        "tuning": {"archs": None, "trials": 10, "max_epochs": 30, "grace_epochs": 3, "seeds": [42, 43, 44]},
+        # the class_balance comparison the imbalance claim needs (params.yaml's epochs); sequence lengths for speed
+        "imbalance": {"archs": ["baseline", "cnn"], "train": {}},
+        "sequence": {"lengths": [16, 64, 256, 1024], "samples": 256, "width": 16, "batch_size": 32, "epochs": 3}}
 QUICK = {"archs": ["cnn"], "epochs": 1, "repeats": 1, "sizes": [200, 400], "size_repeats": {200: 1, 400: 1},
          "inference_images": 20, "param": ("baseline", "C"), "param_values": [0.5],
          "gpu_args": ["--images", "256", "--epochs", "2", "--archs", "shallow_mlp"],
@@ -31,7 +35,10 @@ QUICK = {"archs": ["cnn"], "epochs": 1, "repeats": 1, "sizes": [200, 400], "size
                              "featurize": {"backbones": []},
                              "evaluate": {"bootstrap_resamples": 100, "latency_calls": 5}},
          "tuning": {"archs": ["baseline", "shallow_mlp"], "trials": 2, "max_epochs": 2, "grace_epochs": 1,
-                    "seeds": [1, 2], "train": {"shallow_mlp": {"epochs": 2, "hidden_units": 16}}}}
+                    "seeds": [1, 2], "train": {"shallow_mlp": {"epochs": 2, "hidden_units": 16}}},
+         "imbalance": {"archs": ["baseline"], "train": {"baseline": {"rbm_epochs": 20}},
+                       "methods": ["none", "rbm_oversample"]},
+         "sequence": {"lengths": [8, 16], "samples": 32, "width": 4, "batch_size": 16, "epochs": 2}}
 SCALING_PARAMS = """\
 task: image_classification
 project: {name: scaling, seed: 42}
@@ -111,6 +118,29 @@ def run_startup(repeats: int) -> dict:
             if heavy != "[]" else ""}
 
 
+def run_sequence_speed(config: dict, out: Path, gpu_results: Path | None) -> dict:
+    """CPU here; a GPU machine's figures (`python -m bench.sequence_speed --device-name gpu`) when passed."""
+    lengths = config["lengths"]
+    cpu = sequence_speed.measure_apart(lengths, samples=config["samples"], width=config["width"],
+                                       batch_size=config["batch_size"], epochs=config["epochs"])
+    failed = cpu.pop("failed", {})
+    per_device = {"cpu": cpu}
+    note = ("No GPU figures: the `device` tool lent this task no machine (`can_start_another: false`); run "
+            "`KERAS_BACKEND=jax python -m bench.sequence_speed --device-name gpu` on one and pass its output with "
+            "--sequence-gpu-results.")
+    if gpu_results is not None:
+        per_device["gpu"], note = json.loads(gpu_results.read_text())["gpu"], ""
+    out.mkdir(parents=True, exist_ok=True)
+    return {"lengths": lengths, "seconds_per_epoch": per_device, "setup": sequence_speed.describe(config),
+            "failed": failed, "gpu_note": note,
+            "figure": _shown(sequence_speed.figure(per_device, out / "sequence_speed.png"))}
+
+
+def _shown(path: str) -> str:
+    """A written file's path as the report names it: relative to the project when inside it."""
+    return str(Path(path).resolve().relative_to(ROOT)) if Path(path).resolve().is_relative_to(ROOT) else path
+
+
 def run_gpu(config: dict) -> dict:
     """CPU side here (JAX backend); the GPU side comes from a lent machine (`--gpu-results`), else it says so."""
     sample = measure([sys.executable, "-m", "bench.epoch_times", *config["gpu_args"]], ROOT, KERAS_BACKEND="jax")
@@ -127,6 +157,8 @@ def main() -> None:
     p.add_argument("--out", type=Path, default=ROOT / "reports")
     p.add_argument("--workdir", type=Path, default=Path("/tmp/archlab-bench"))
     p.add_argument("--gpu-results", type=Path, help="JSON printed by bench.epoch_times on a GPU machine")
+    p.add_argument("--sequence-gpu-results", type=Path,
+                   help="JSON printed by `python -m bench.sequence_speed --device-name gpu` on a GPU machine")
     p.add_argument("--merge", action="store_true", help="keep the other sections of an existing <out>/bench.json "
                                                         "(re-measure some sections after a fix)")
     p.add_argument("--tune-archs", help="tuning section: comma-separated architectures (default: params.yaml's)")
@@ -152,6 +184,15 @@ def main() -> None:
         results["startup"] = run_startup(config["repeats"])
     if "tuning" in sections:
         results["tuning"] = run_tuning(config, args.workdir, args)
+    if "imbalance" in sections:
+        params = default_params()
+        if config["pipeline_params"]:
+            params = _merge(params, {k: v for k, v in config["pipeline_params"].items() if k != "train"})
+        ws = workspace.make(args.workdir / "imbalance", yaml.safe_dump(params, sort_keys=False))
+        results["imbalance"] = imbalance.compare(ws, config["imbalance"]["archs"], config["imbalance"]["train"],
+                                                 tuple(config["imbalance"].get("methods", imbalance.METHODS)))
+    if "sequence_speed" in sections:
+        results["sequence_speed"] = run_sequence_speed(config["sequence"], args.out, args.sequence_gpu_results)
     if "gpu" in sections:
         results["gpu"] = run_gpu(config)
         if args.gpu_results:

@@ -16,9 +16,13 @@ def main() -> None:
     p.add_argument("--leaderboard", required=True, type=Path, help="output reports/leaderboard.md")
     p.add_argument("--html", required=True, type=Path, help="output reports/evaluation.html")
     p.add_argument("--figures", required=True, type=Path, help="output folder reports/figures")
+    p.add_argument("--claims", type=Path, help="output reports/claims.md")
+    p.add_argument("--learning-curve", type=Path, help="the learning_curve stage's metrics/learning_curve.json")
+    p.add_argument("--bench", type=Path, help="reports/bench.json: the benchmark's measured sections")
     args = p.parse_args()
     evaluate(load_params(args.params), data_dir=args.data, models_dir=args.models, metrics_path=args.metrics,
-             plots_dir=args.plots, leaderboard_path=args.leaderboard, html_path=args.html, figures_dir=args.figures)
+             plots_dir=args.plots, leaderboard_path=args.leaderboard, html_path=args.html, figures_dir=args.figures,
+             claims_path=args.claims, learning_curve_path=args.learning_curve, bench_path=args.bench)
 
 
 if __name__ == "__main__":

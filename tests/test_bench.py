@@ -28,7 +28,8 @@ def quick_report(tmp_path_factory):
 
 def test_reports_are_written_with_every_section(quick_report):
     doc = json.loads((quick_report / "bench.json").read_text())
-    assert set(doc["results"]) == {"overhead", "inference", "pipeline", "scaling", "startup", "gpu", "tuning"}
+    assert set(doc["results"]) == {"overhead", "inference", "pipeline", "scaling", "startup", "gpu", "tuning",
+                                   "imbalance", "sequence_speed"}
     assert doc["machine"]["cores"] >= 1 and doc["command"].startswith("python -m bench.run --quick")
     text = (quick_report / "bench.md").read_text()
     assert text.startswith("# archlab benchmark") and "| goal | target | measured | met | note |" in text
@@ -46,10 +47,12 @@ def test_ratios_come_from_the_samples(quick_report):
 
 
 def test_one_param_change_reruns_only_its_stages_evaluate_and_register(quick_report):
-    """Its tune@ stage (which reads train.<arch>: with trials 0 it rewrites the same empty choice) and train@."""
+    """Its tune@ stage (which reads train.<arch>: with trials 0 it rewrites the same empty choice), train@, and
+    learning_curve (it reads every train.<arch> block; in the quick params it re-trains baseline on its subsets)."""
     change = json.loads((quick_report / "bench.json").read_text())["results"]["pipeline"]["one_param"]
     assert change["param"] == "train.baseline.C"
-    assert [set(r) for r in change["stages_run"]] == [{"tune@baseline", "train@baseline", "evaluate", "register"}]
+    assert [set(r) for r in change["stages_run"]] == [{"tune@baseline", "train@baseline", "learning_curve", "evaluate",
+                                                       "register"}]
 
 
 def test_cold_run_times_every_stage_it_ran(quick_report):
@@ -98,3 +101,23 @@ def test_tuning_section_compares_defaults_and_tuned_with_anchors(quick_report):
     goals = {g["goal"] for g in json.loads((quick_report / "bench.json").read_text())["goals"]}
     assert "best tuned network, test accuracy (mean over seeds)" in goals
     assert "Tuned vs default (same split, same budget per architecture)" in (quick_report / "bench.md").read_text()
+
+
+def test_imbalance_section_scores_each_method_on_the_same_cut_data(quick_report):
+    result = json.loads((quick_report / "bench.json").read_text())["results"]["imbalance"]
+    rows = {(r["architecture"], r["class_balance"]): r for r in result["rows"]}
+    assert set(rows) == {("baseline", "none"), ("baseline", "rbm_oversample")}
+    assert rows["baseline", "none"]["synthetic"] == 0 < rows["baseline", "rbm_oversample"]["synthetic"]
+    for row in rows.values():
+        assert 0.0 <= row["minority_recall"] <= 1.0 and 0.0 < row["balanced_accuracy"] <= 1.0
+    assert "cut to 10% of their training samples" in result["setup"]
+    assert "## Imbalanced classes" in (quick_report / "bench.md").read_text()
+
+
+def test_sequence_speed_section_times_every_architecture_at_every_length(quick_report):
+    result = json.loads((quick_report / "bench.json").read_text())["results"]["sequence_speed"]
+    per_arch = result["seconds_per_epoch"]["cpu"]
+    assert set(per_arch) == {"rnn", "lstm", "transformer"}
+    assert all(set(times) == {"8", "16"} and min(times.values()) > 0 for times in per_arch.values())
+    assert (quick_report / "sequence_speed.png").stat().st_size > 5_000
+    assert "no machine" in result["gpu_note"]

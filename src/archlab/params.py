@@ -47,6 +47,19 @@ class SplitParams(Strict):
         return self
 
 
+class ImbalanceParams(Strict):
+    """An imbalanced version of a dataset, for the class_balance comparison: of each class in `classes`, only the
+    share `keep` of its training samples stays (val and test keep every sample, so scores stay comparable)."""
+
+    classes: list[str] = Field(min_length=1, description="class names (digits: \"0\".. \"9\") to cut down")
+    keep: float = Field(gt=0.0, le=1.0, description="share of each listed class's training samples kept")
+
+    @field_validator("classes", mode="before")
+    @classmethod
+    def _names(cls, value):
+        return [str(v) for v in value] if isinstance(value, list) else value
+
+
 class IngestParams(Strict):
     source: str = Field("digits", min_length=1, description="one of the task's sources (archlab.tasks)")
     path: str = "data/raw"
@@ -69,6 +82,8 @@ class IngestParams(Strict):
     image_size: tuple[Annotated[int, Field(ge=1, le=4096)], Annotated[int, Field(ge=1, le=4096)]] | None = None
     color_mode: Literal["grayscale", "rgb"] = "grayscale"
     split: SplitParams = SplitParams()
+    imbalance: ImbalanceParams | None = Field(None, description="image and table classification: cut listed "
+                                              "classes' training samples (the class_balance comparison); null: off")
     max_rejected_fraction: Annotated[float, Field(ge=0.0, le=1.0)] = 0.05
     chunk_size: int = Field(2048, ge=1)
 
@@ -158,6 +173,19 @@ class EvaluateParams(Strict):
     misclassified_per_model: int = Field(16, ge=0, le=100)
     denoising_noise_std: float = Field(0.2, gt=0.0, le=1.0,
                                        description="Gaussian noise (on [0, 1] pixels) the autoencoder must remove")
+    learning_curve: list[Annotated[float, Field(gt=0.0, le=1.0)]] = Field(
+        [], description="shares of the training split the learning_curve stage trains on (nested, stratified); "
+                        "[]: off")
+    learning_curve_architectures: list[str] = Field(
+        ["baseline", "cnn", "pretrained_head", "finetune"],
+        description="the architectures with a learning curve (those this run trains)")
+
+    @field_validator("learning_curve")
+    @classmethod
+    def _distinct_fractions(cls, value: list[float]) -> list[float]:
+        if len(set(value)) != len(value):
+            raise ValueError(f"each share once (received {value})")
+        return sorted(value)
 
 
 class RegisterParams(Strict):
@@ -219,6 +247,8 @@ class Params(Strict):
             task.metric(self.register_.metric)
         except ValueError as exc:
             raise ValueError(f"register.{exc}") from None
+        if self.ingest.imbalance is not None and not task.class_balance:
+            raise ValueError(f"ingest.imbalance applies to image and table classification, not to task {self.task!r}")
         errors = task.param_errors(self)
         if errors:
             raise ValueError("; ".join(errors))

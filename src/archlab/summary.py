@@ -32,6 +32,11 @@ def summary_lines(root: str | Path = ".") -> list[str]:
 
         lines += ["", "Leaderboard (test split; reports/leaderboard.md, reports/evaluation.html):",
                   render(from_metrics_file(root / "metrics/evaluate.json", meta.get("task")), meta.get("task"))]
+    claims = root / "reports/claims.md"
+    if claims.is_file():  # one line per claim: its verdict, then the claim (the evidence stays in the file)
+        rows = [line.split(" | ") for line in claims.read_text().splitlines() if line.startswith("| ") and "**" in line]
+        lines += ["", "The course's claims on this data (reports/claims.md):"]
+        lines += [f"  {row[1].strip('* ')}: {row[0].removeprefix('| ')}" for row in rows]
     decision = _read_json(root / "reports/register.json")
     if decision is not None:
         challenger = f"{decision['challenger_architecture']} v{decision['challenger_version']}"

@@ -12,7 +12,8 @@ import hashlib
 
 import numpy as np
 
-from archlab.params import SplitParams
+from archlab.errors import ParamsError
+from archlab.params import ImbalanceParams, SplitParams
 
 SPLITS = ("train", "val", "test")
 
@@ -52,3 +53,25 @@ def assign_splits(labels: np.ndarray, content_hashes: list[str], fractions: Spli
     for i, content_hash in enumerate(content_hashes):
         split[i] = first_split.setdefault(content_hash, split[i])
     return split.astype(str)
+
+
+def imbalance_keep(labels: np.ndarray, split: np.ndarray, content_hashes: list[str], class_names: list[str],
+                   imbalance: ImbalanceParams | None, seed: int) -> np.ndarray:
+    """Which samples stay under `ingest.imbalance`: all but the training samples of each listed class beyond its
+    `keep` share (at least one stays). The same keys rank them as the split did, so the cut is reproducible.
+
+    Raises:
+        ParamsError: a listed class that the dataset does not have.
+    """
+    keep = np.ones(len(labels), dtype=bool)
+    if imbalance is None:
+        return keep
+    unknown = sorted(set(imbalance.classes) - set(class_names))
+    if unknown:
+        raise ParamsError(f"ingest.imbalance.classes: {unknown} are not classes of this dataset; it has {class_names}")
+    keys = np.array([_key(seed, h) for h in content_hashes], dtype=np.uint64)
+    for name in imbalance.classes:
+        members = np.flatnonzero((labels == class_names.index(name)) & (split == "train"))
+        ranked = members[np.argsort(keys[members], kind="stable")]
+        keep[ranked[max(1, round(imbalance.keep * len(ranked))):]] = False
+    return keep

@@ -5,8 +5,8 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
-COLUMNS = ["rank", "architecture", "test accuracy [95% CI]", "macro-F1", "log-loss", "vs best (McNemar p)",
-           "params", "size KB", "train s", "latency ms (b=1)", "throughput/s (b=256)"]
+COLUMNS = ["rank", "architecture", "test accuracy [95% CI]", "macro-F1", "balanced acc.", "log-loss",
+           "vs best (McNemar p)", "params", "size KB", "train s", "latency ms (b=1)", "throughput/s (b=256)"]
 
 
 def rank_key(result: dict, metric) -> tuple[float, float]:
@@ -28,12 +28,23 @@ def has_seeds(results: dict[str, dict]) -> bool:
     return any("seeds" in r for r in results.values())
 
 
+def has_minority(results: dict[str, dict]) -> bool:
+    """Whether the data was made imbalanced (`ingest.imbalance`): the leaderboard then shows the cut classes'
+    mean recall."""
+    return any("minority_recall" in r for r in results.values())
+
+
 def columns(results: dict[str, dict]) -> list[str]:
     """The leaderboard's headers; with seeds, the test accuracy is the median-seed model's, the spread beside it."""
-    if not has_seeds(results):
-        return COLUMNS
-    return [*COLUMNS[:2], "median-seed test accuracy [95% CI]", "mean ± std over seeds", *COLUMNS[3:5],
-            "vs best (paired p)", *COLUMNS[6:]]
+    seeds, minority = has_seeds(results), has_minority(results)
+    out = COLUMNS[:2] + (["median-seed test accuracy [95% CI]", "mean ± std over seeds"] if seeds else COLUMNS[2:3])
+    out += COLUMNS[3:5] + (["minority recall"] if minority else []) + [COLUMNS[5]]
+    return out + ["vs best (paired p)" if seeds else COLUMNS[6]] + COLUMNS[7:]
+
+
+def _score(row: dict, key: str) -> str:
+    """A score cell; "-" for a model scored before the key existed (an older metrics/evaluate.json)."""
+    return f"{row[key]:.4f}" if key in row else "-"
 
 
 def _spread(row: dict) -> str:
@@ -48,11 +59,13 @@ def leaderboard_rows(results: dict[str, dict], alpha: float) -> list[list[str]]:
 
     ranked = sorted(results.values(), key=lambda r: rank_key(r, CLASSIFICATION_METRICS[0]))
     best = ranked[0]["architecture"]
-    seeds = has_seeds(results)
+    seeds, minority = has_seeds(results), has_minority(results)
     return [[str(i), r["architecture"],
              f"{r['accuracy']:.4f} [{r['accuracy_ci_low']:.3f}, {r['accuracy_ci_high']:.3f}]",
              *([_spread(r)] if seeds else []),
-             f"{r['macro_f1']:.4f}", f"{r['log_loss']:.4f}", _verdict(r, best, alpha), f"{r['param_count']:,}",
+             f"{r['macro_f1']:.4f}", _score(r, "balanced_accuracy"),
+             *([_score(r, "minority_recall")] if minority else []),
+             f"{r['log_loss']:.4f}", _verdict(r, best, alpha), f"{r['param_count']:,}",
              f"{r['model_size_bytes'] / 1024:.0f}", f"{r['train_seconds']:.1f}", f"{r['latency_ms_batch1']:.2f}",
              f"{r['throughput_batch256']:,.0f}"]
             for i, r in enumerate(ranked, start=1)]
@@ -106,8 +119,8 @@ def markdown(results: dict[str, dict], *, alpha: float, n_test: int, dataset: st
 
 def html_report(results: dict[str, dict], *, alpha: float, n_test: int, dataset: str, figures: dict[str, str],
                 task, skipped: dict[str, str] | None = None,
-                extra: list[str] | None = None) -> str:
-    """A self-contained page (figures referenced relative to the report)."""
+                extra: list[str] | None = None, claims_html: str = "") -> str:
+    """A self-contained page (figures referenced relative to the report); `claims_html`: the claims section."""
     rows = leaderboard_rows(results, alpha)
     head = "".join(f"<th>{html.escape(c)}</th>" for c in columns(results))
     body = "".join("<tr>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in row) + "</tr>" for row in rows)
@@ -121,7 +134,7 @@ def html_report(results: dict[str, dict], *, alpha: float, n_test: int, dataset:
             f"<h1>Leaderboard: {html.escape(dataset)}, {n_test} {html.escape(task.sample_noun)} "
             f"({html.escape(task.name)})</h1>"
             f"<p>{html.escape(method_note(results, alpha))}</p>"
-            f"<table><tr>{head}</tr>{body}</table>{notes}<h2>Figures</h2>{images}</body></html>")
+            f"<table><tr>{head}</tr>{body}</table>{notes}{claims_html}<h2>Figures</h2>{images}</body></html>")
 
 
 def write(path: Path, text: str) -> None:

@@ -57,6 +57,7 @@ def log_to_mlflow(params: Params, task, results: dict, figures: dict, report_fil
         metrics |= {f"test_{k}": float(v) for k, v in result.get("imputation", {}).items()}
         metrics |= {f"test_{k}": float(v) for k, v in result.get("denoising", {}).items()}
         metrics |= {k: float(result[k]) for k in ("test_accuracy_mean", "test_accuracy_std") if k in result}
+        metrics |= {"test_minority_recall": float(result["minority_recall"])} if "minority_recall" in result else {}
         client.log_batch(result["run_id"], metrics=[Metric(k, v, now, 0) for k, v in metrics.items()])
         for seed, run_id in result.get("seed_runs", {}).items():  # train.seeds: each seed's own score on its run
             client.log_batch(run_id, metrics=[Metric("seed_test_accuracy", result["seed_accuracy"][seed], now, 0)],
@@ -80,8 +81,14 @@ def log_to_mlflow(params: Params, task, results: dict, figures: dict, report_fil
 
 
 def evaluate(params: Params, *, data_dir: Path, models_dir: Path, metrics_path: Path, plots_dir: Path,
-             leaderboard_path: Path, html_path: Path, figures_dir: Path) -> dict[str, dict]:
-    """Score every model of `params.model_names` on the test split and write all evaluation outputs."""
+             leaderboard_path: Path, html_path: Path, figures_dir: Path, claims_path: Path | None = None,
+             learning_curve_path: Path | None = None, bench_path: Path | None = None) -> dict[str, dict]:
+    """Score every model of `params.model_names` on the test split and write all evaluation outputs.
+
+    Args:
+        claims_path: reports/claims.md, the course's claims checked on this run (`archlab.evaluation.claims`).
+        learning_curve_path, bench_path: the evidence it reads besides the test scores (absent: not measured).
+    """
     dataset = read_dataset(data_dir)
     task = tasks.get(params.task)
     test_split(dataset)  # refuses a leaking or empty test split before anything is scored
@@ -91,5 +98,13 @@ def evaluate(params: Params, *, data_dir: Path, models_dir: Path, metrics_path: 
         raise DataError(f"no architecture of train.architectures applies to task {params.task}: "
                         + "; ".join(skipped.values()))
     paths = EvaluationPaths(metrics=metrics_path, plots=plots_dir, leaderboard=leaderboard_path, html=html_path,
-                            figures=figures_dir)
-    return task.evaluate(params, dataset, scored, skipped, models_dir=models_dir, paths=paths)
+                            figures=figures_dir, claims=claims_path, learning_curve=learning_curve_path,
+                            bench=bench_path)
+    if claims_path is not None:
+        claims_path.unlink(missing_ok=True)
+    results = task.evaluate(params, dataset, scored, skipped, models_dir=models_dir, paths=paths)
+    if claims_path is not None and not claims_path.is_file():  # a task whose evaluation checks no claim
+        from archlab.evaluation import claims, report
+
+        report.write(claims_path, claims.markdown(claims.unmeasured(task.name), dataset.meta["source"]))
+    return results

@@ -6,7 +6,7 @@ import numpy as np
 
 
 def classification_metrics(y_true: np.ndarray, proba: np.ndarray, class_names: list[str]) -> dict:
-    """Accuracy, macro-F1, per-class precision/recall, log-loss and the confusion matrix."""
+    """Accuracy, macro-F1, balanced accuracy, per-class precision/recall, log-loss and the confusion matrix."""
     from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, log_loss, precision_recall_fscore_support
 
     labels = np.arange(len(class_names))
@@ -17,6 +17,8 @@ def classification_metrics(y_true: np.ndarray, proba: np.ndarray, class_names: l
     return {
         "accuracy": float(accuracy_score(y_true, predicted)),
         "macro_f1": float(f1_score(y_true, predicted, labels=labels, average="macro", zero_division=0)),
+        # the mean recall over the classes the test split has: what a model that ignores a small class loses
+        "balanced_accuracy": float(np.mean(recall[support > 0])),
         "log_loss": float(log_loss(y_true, clipped / clipped.sum(axis=1, keepdims=True), labels=labels)),
         "per_class": {name: {"precision": float(p), "recall": float(r), "support": int(s)}
                       for name, p, r, s in zip(class_names, precision, recall, support, strict=True)},

@@ -70,6 +70,9 @@ class EvaluationPaths:
     leaderboard: Path
     html: Path
     figures: Path
+    claims: Path | None = None  # reports/claims.md
+    learning_curve: Path | None = None  # the learning_curve stage's metrics/learning_curve.json (an input)
+    bench: Path | None = None  # reports/bench.json, the benchmark's measured sections (an input)
 
 
 class Task:
@@ -86,6 +89,7 @@ class Task:
         uses_features: whether featurize and the feature heads apply (image inputs).
         drift_gate: whether `archlab retrain` can measure drift of its data.
         seed_repeats: whether its evaluation scores every seed of `train.seeds` (mean, spread, median model).
+        class_balance: whether `train.<arch>.class_balance` applies (classifiers trained on labelled samples).
     """
 
     name: ClassVar[str]
@@ -97,6 +101,7 @@ class Task:
     uses_features: ClassVar[bool] = False
     drift_gate: ClassVar[bool] = False
     seed_repeats: ClassVar[bool] = False
+    class_balance: ClassVar[bool] = False
 
     def _not_implemented(self, method: str) -> NotImplementedError:
         """What a task that skipped a required method raises: which task, which method (a programming error)."""

@@ -7,18 +7,23 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from archlab import modelio
 from archlab.evaluation.report import rank_key
 from archlab.tasks.base import Column, EvaluationPaths, Metric, Scorer, Task, numeric_samples
 
+if TYPE_CHECKING:  # pandas is imported where it is used: every stage imports this module when it reads params
+    import pandas as pd
+
 log = logging.getLogger(__name__)
-SCALARS = ("accuracy", "accuracy_ci_low", "accuracy_ci_high", "macro_f1", "log_loss", "p_value_vs_best",
-           "param_count", "model_size_bytes", "train_seconds", "latency_ms_batch1", "throughput_batch256")
-TEST_KEYS = ("accuracy", "accuracy_ci_low", "accuracy_ci_high", "macro_f1", "log_loss", "p_value_vs_best")
+SCALARS = ("accuracy", "accuracy_ci_low", "accuracy_ci_high", "macro_f1", "balanced_accuracy", "log_loss",
+           "p_value_vs_best", "param_count", "model_size_bytes", "train_seconds", "latency_ms_batch1",
+           "throughput_batch256")
+TEST_KEYS = ("accuracy", "accuracy_ci_low", "accuracy_ci_high", "macro_f1", "balanced_accuracy", "log_loss",
+             "p_value_vs_best")
 SEED_KEYS = ("seeds", "median_seed", "test_accuracy_mean", "test_accuracy_std", "seed_accuracy")  # train.seeds
 CLASSIFICATION_METRICS = (Metric("accuracy", higher_is_better=True, label="test accuracy"),
                           Metric("macro_f1", higher_is_better=True, label="macro-F1"))
@@ -69,6 +74,8 @@ def score_seeds(name: str, folder: Path, x_test: np.ndarray, y_test: np.ndarray,
 def common_figures(results: dict, probas: dict, y_test, class_names, models_dir: Path,
                    figures_dir: Path) -> dict[str, dict[str, Path]]:
     """Per model a confusion matrix; shared (key '') the validation curves and accuracy against latency."""
+    import pandas as pd
+
     from archlab.figures import confusion_chart, line_chart, scatter_chart
 
     out: dict[str, dict[str, Path]] = {"": {}}
@@ -93,6 +100,8 @@ def common_figures(results: dict, probas: dict, y_test, class_names, models_dir:
 
 def write_plots(plots_dir: Path, results: dict, probas: dict, y_test: np.ndarray, class_names: list[str]) -> None:
     """DVC plot data: per-sample (actual, predicted) for the confusion template; accuracy vs latency."""
+    import pandas as pd
+
     confusion_dir = plots_dir / "confusion"
     confusion_dir.mkdir(parents=True, exist_ok=True)
     for name in results:
@@ -101,6 +110,13 @@ def write_plots(plots_dir: Path, results: dict, probas: dict, y_test: np.ndarray
             confusion_dir / f"{name}.csv", index=False)
     pd.DataFrame([{"architecture": n, "latency_ms_batch1": r["latency_ms_batch1"], "accuracy": r["accuracy"]}
                   for n, r in results.items()]).to_csv(plots_dir / "accuracy_latency.csv", index=False)
+
+
+def read_json(path: Path | None) -> dict | None:
+    """An optional JSON input of the evaluate stage (None when not given or not there)."""
+    import json
+
+    return json.loads(path.read_text()) if path is not None and path.is_file() else None
 
 
 class ClassificationTask(Task):
@@ -132,6 +148,7 @@ class ClassificationTask(Task):
     def leaderboard_columns(self) -> list[Column]:
         return [Column("accuracy", "test accuracy"), Column("accuracy_ci_low", "CI low", ".3f"),
                 Column("accuracy_ci_high", "CI high", ".3f"), Column("macro_f1", "macro-F1"),
+                Column("balanced_accuracy", "balanced acc."), Column("minority_recall", "minority recall"),
                 Column("test_accuracy_mean", "seeds mean"), Column("test_accuracy_std", "seeds std"),
                 Column("p_value_vs_best", "p vs best", ".3f"), Column("latency_ms_batch1", "ms/img", ".2f"),
                 Column("param_count", "params", ",.0f")]
@@ -183,16 +200,41 @@ class ClassificationTask(Task):
             spread = (f" (median of {len(correct[name])} seeds; mean {results[name]['test_accuracy_mean']:.4f} "
                       f"+- {results[name]['test_accuracy_std']:.4f})") if len(correct[name]) > 1 else ""
             log.info("%s: test accuracy %.4f%s", name, results[name]["accuracy"], spread)
+        cut = (dataset.meta.get("imbalance") or {}).get("classes")
+        if cut:  # ingest.imbalance: how the classes cut down in training fare on the full test split
+            for result in results.values():
+                result["minority_recall"] = float(np.mean([result["per_class"][c]["recall"] for c in cut]))
         self.extra_scores(results, dataset, models_dir, params)
         metric = CLASSIFICATION_METRICS[0]
         best = min(results, key=lambda n: rank_key(results[n], metric))
         for name in results:
             results[name]["p_value_vs_best"], results[name]["paired_test"] = (
                 (1.0, "-") if name == best else paired_p_value(correct[name], correct[best]))
+            results[name]["seed_correct"] = correct[name]  # per seed, per test sample: the claims' paired tests
         figures = common_figures(results, probas, y_test, class_names, models_dir, paths.figures)
+        curve = read_json(paths.learning_curve)
+        if curve and curve.get("points"):
+            from archlab.evaluation.claims import curve_figure
+
+            figures[""]["learning curve"] = curve_figure(curve, paths.figures / "learning_curve.png")
         self.extra_figures(figures, results, probas, x_test, y_test, class_names, models_dir, paths.figures, params)
         write_plots(paths.plots, results, probas, y_test, class_names)
         return results, figures
+
+    def write_claims(self, params, dataset, results: dict, paths: EvaluationPaths) -> str:
+        """reports/claims.md from this run's scores, the learning curve and the benchmark; returns the HTML
+        section (empty when no claims file is asked for)."""
+        if paths.claims is None:
+            return ""
+        from archlab.evaluation import claims, report
+
+        correct = {name: r["seed_correct"] for name, r in results.items()}
+        checked = claims.build(results, correct, read_json(paths.learning_curve), read_json(paths.bench),
+                               params.evaluate.alpha)
+        report.write(paths.claims, claims.markdown(checked, dataset.meta["source"]))
+        for claim in checked:
+            log.info("claim %s: %s", claim.verdict, claim.claim)
+        return claims.html_section(checked)
 
     def write_reports(self, params, dataset, results: dict, skipped: dict, figures: dict, paths: EvaluationPaths, *,
                       metrics: dict, extra: list[str]) -> None:
@@ -203,7 +245,8 @@ class ClassificationTask(Task):
         from archlab.evaluation.run import log_to_mlflow
 
         metrics = {name: {k: r[k] for k in SCALARS} | {"per_class": r["per_class"]}
-                   | {key: r[key] for key in ("imputation", "denoising", "paired_test", *SEED_KEYS) if key in r}
+                   | {key: r[key] for key in ("imputation", "denoising", "paired_test", "minority_recall", *SEED_KEYS)
+                      if key in r}
                    for name, r in results.items()} | metrics
         paths.metrics.parent.mkdir(parents=True, exist_ok=True)
         paths.metrics.write_text(json.dumps(metrics, indent=2) + "\n")
@@ -213,8 +256,9 @@ class ClassificationTask(Task):
         report.write(paths.leaderboard, report.markdown(results, **meta))
         shown = {f"{n}: {kind}": str(p.relative_to(paths.html.parent)) for n, f in figures.items()
                  for kind, p in f.items()}
-        report.write(paths.html, report.html_report(results, figures=shown, **meta))
+        claims_html = self.write_claims(params, dataset, results, paths)
+        report.write(paths.html, report.html_report(results, figures=shown, claims_html=claims_html, **meta))
         best = min(results, key=lambda n: rank_key(results[n], CLASSIFICATION_METRICS[0]))
-        log_to_mlflow(params, self, results, figures, [paths.leaderboard, paths.html], best, skipped,
-                      scalars=SCALARS, test_keys=TEST_KEYS)
+        reports = [paths.leaderboard, paths.html] + ([paths.claims] if paths.claims is not None else [])
+        log_to_mlflow(params, self, results, figures, reports, best, skipped, scalars=SCALARS, test_keys=TEST_KEYS)
 

@@ -7,13 +7,16 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from archlab.data import store
 from archlab.errors import ArchlabError, DataError
 from archlab.tasks.classification import ClassificationTask
+
+if TYPE_CHECKING:  # pandas is imported where it is used: every stage imports this module when it reads params
+    import pandas as pd
 
 log = logging.getLogger(__name__)
 IMAGE_SOURCES = ("digits", "image_dir", "npz", "keras")
@@ -118,8 +121,10 @@ class ImagesTask(ClassificationTask):
         return {}
 
     def ingest(self, params, out_dir: Path, rejected_csv: Path) -> dict:
+        import pandas as pd
+
         from archlab.data.source import open_source
-        from archlab.data.splits import SPLITS, assign_splits
+        from archlab.data.splits import SPLITS, assign_splits, imbalance_keep
         from archlab.ingest import dataset_hash, write_rejected
 
         source = open_source(params.ingest)
@@ -135,17 +140,28 @@ class ImagesTask(ClassificationTask):
             })
             manifest.insert(2, "split", assign_splits(labels, streamed.hashes, params.ingest.split,
                                                       params.project.seed))
+            keep = imbalance_keep(labels, manifest["split"].to_numpy(), streamed.hashes, source.class_names,
+                                  params.ingest.imbalance, params.project.seed)
+            if not keep.all():  # ingest.imbalance: the cut training samples leave the dataset altogether
+                store.compact_images(tmp / store.IMAGES, tmp / "images.kept.npy", np.flatnonzero(keep))
+                (tmp / "images.kept.npy").rename(tmp / store.IMAGES)
+                manifest, labels = manifest[keep].reset_index(drop=True), labels[keep]
+                manifest["row"] = np.arange(len(manifest))
+                log.info("ingest.imbalance: %d training samples of classes %s left out (keep %g)", int((~keep).sum()),
+                         params.ingest.imbalance.classes, params.ingest.imbalance.keep)
             np.save(tmp / store.LABELS, labels)
             extra = self.extend_dataset(tmp, manifest, source.class_names, params)
             manifest.to_csv(tmp / store.MANIFEST, index=False)
             shape = list(np.load(tmp / store.IMAGES, mmap_mode="r").shape[1:])
             meta = {
                 "task": self.name, "source": source.name, "class_names": source.class_names,
-                "n_classes": len(source.class_names), "image_shape": shape, "count": streamed.rows,
+                "n_classes": len(source.class_names), "image_shape": shape, "count": len(manifest),
                 "rejected": len(source.rejected),
                 "split_counts": {s: int((manifest["split"] == s).sum()) for s in SPLITS},
                 "seed": params.project.seed, "dataset_hash": dataset_hash(manifest), **extra,
             }
+            if params.ingest.imbalance is not None:
+                meta["imbalance"] = params.ingest.imbalance.model_dump() | {"left_out": int((~keep).sum())}
             store.write_meta(tmp, meta)
         log.info("ingested %d samples of %d classes from %s, shape %s, splits %s", meta["count"], meta["n_classes"],
                  source.name, shape, meta["split_counts"])

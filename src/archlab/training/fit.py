@@ -42,6 +42,7 @@ class FitContext:
     artifact_dir: Path | None = None
     features_dir: Path | None = None  # a featurize stage's output, for heads trained on cached embeddings
     season: int | None = None  # forecasting: steps per season of the series (ingest.season)
+    class_weight: dict[int, float] | None = None  # class_balance: class_weight; phases fitting class labels use it
 
 
 @dataclass
@@ -211,10 +212,14 @@ def fit_keras(model, x_train: np.ndarray, y_train: np.ndarray, x_val: np.ndarray
             _stop_when_asked_callback(),
         ]
 
+    # Class weights belong to phases whose targets are class labels, not to an autoencoder's reconstruction.
+    labels = isinstance(y_train, np.ndarray) and y_train.ndim == 1 and np.issubdtype(y_train.dtype, np.integer)
+    class_weight = ctx.class_weight if labels else None
+
     def run_fit():
         with deferred():  # a stop is raised at a batch boundary, never inside TensorFlow (archlab.interrupts)
             model.fit(x_train, y_train, validation_data=(x_val, y_val), epochs=params.epochs,
-                      batch_size=params.batch_size, callbacks=callbacks(), shuffle=True,
+                      batch_size=params.batch_size, callbacks=callbacks(), shuffle=True, class_weight=class_weight,
                       verbose=1 if sys.stderr.isatty() else 2)
 
     try:

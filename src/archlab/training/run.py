@@ -19,6 +19,7 @@ from archlab.data import store
 from archlab.data.profile import DATA_PROFILE
 from archlab.errors import ValidationFailed
 from archlab.params import Params
+from archlab.training.balance import rebalance, sample_figure
 from archlab.training.data import TrainingData, load_training_data
 from archlab.training.fit import FitContext
 from archlab.training.record import summary_metrics, write_epoch_plot, write_metrics, write_skipped
@@ -159,12 +160,19 @@ class SeedJob:
                                        name=f"features-{meta['backbone']}", digest=meta["weights_sha256"][:16],
                                        context="features")
             run_id = mlflow_run.run_id  # a store that cannot be reached stops the stage here, before training
+            started = time.perf_counter()
+            balanced = rebalance(data, arch_params, arch_name=name, task=task, seed=seed,
+                                 uses_features=self.features_dir is not None)
             ctx = FitContext(seed=seed, checkpoint_dir=checkpoints, on_epoch=mlflow_run.log_epoch,
                              artifact_dir=folder / "figures", features_dir=self.features_dir,
-                             season=data.meta.get("season"))
-            started = time.perf_counter()
-            trained = arch.fits[fitted_for](data, arch_params, ctx)
+                             season=data.meta.get("season"), class_weight=balanced.class_weight)
+            trained = arch.fits[fitted_for](balanced.data, arch_params, ctx)
             metrics = summary_metrics(trained, time.perf_counter() - started)
+            if balanced.method != "none":
+                trained.info["class_balance"] = balanced.record(data.class_names)
+                metrics |= {f"synthetic_{data.class_names[c]}": float(n) for c, n in balanced.synthetic.items()}
+                figure = sample_figure(balanced, data.class_names, folder / "figures" / "synthetic_samples.png")
+                trained.figures += [figure] if figure else []
             if trained.tags:
                 mlflow_run.set_tags(trained.tags)
             model_path = modelio.save(trained.model, trained.kind, folder)

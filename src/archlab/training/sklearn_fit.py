@@ -8,11 +8,21 @@ from archlab.training.data import TrainingData
 from archlab.training.fit import Trained
 
 
-def fit_estimator(estimator, data: TrainingData) -> Trained:
-    """Fit on train; the one-row history carries train/val accuracy and log-loss under the Keras metric names."""
+def fit_estimator(estimator, data: TrainingData, class_weight: dict[int, float] | None = None) -> Trained:
+    """Fit on train; the one-row history carries train/val accuracy and log-loss under the Keras metric names.
+
+    Args:
+        class_weight: per class its weight (`class_balance: class_weight`), given to the pipeline's last step as
+            per-sample weights.
+    """
     from sklearn.metrics import log_loss
 
-    estimator.fit(data.x_train, data.y_train)
+    fit_args = {}
+    if class_weight:
+        weights = np.array([class_weight[int(c)] for c in data.y_train])
+        last = estimator.steps[-1][0] if hasattr(estimator, "steps") else None
+        fit_args = {f"{last}__sample_weight" if last else "sample_weight": weights}
+    estimator.fit(data.x_train, data.y_train, **fit_args)
     labels = np.arange(data.n_classes)
     row = {"epoch": 1, "phase": "train"}
     for prefix, x, y in (("", data.x_train, data.y_train), ("val_", data.x_val, data.y_val)):

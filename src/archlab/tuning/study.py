@@ -90,9 +90,10 @@ def _trainable(config: dict[str, Any], *, data: TrainingData, architecture_name:
     import ray
     from ray import tune
 
-    from archlab import device
+    from archlab import device, tasks
     from archlab.architectures.common import KerasFitParams
     from archlab.architectures.registry import get
+    from archlab.training.balance import rebalance
     from archlab.training.fit import FitContext
 
     architecture = get(architecture_name)
@@ -114,9 +115,13 @@ def _trainable(config: dict[str, Any], *, data: TrainingData, architecture_name:
                 from archlab.features import write_training_files
 
                 features_dir = write_training_files(features, Path(scratch) / "features")
+            # The same class_balance as train@<arch>: every trial fits what the stage would fit.
+            balanced = rebalance(data, params, arch_name=architecture_name, task=tasks.get(task_name),
+                                 seed=budget.seed, uses_features=features_dir is not None)
             ctx = FitContext(seed=budget.seed, checkpoint_dir=Path(scratch) / "checkpoints", on_epoch=report,
-                             artifact_dir=Path(scratch) / "figures", features_dir=features_dir)
-            trained = architecture.fits[task_name](data, params, ctx)
+                             artifact_dir=Path(scratch) / "figures", features_dir=features_dir,
+                             class_weight=balanced.class_weight)
+            trained = architecture.fits[task_name](balanced.data, params, ctx)
     except Exception as exc:  # noqa: BLE001 - any error of the config itself (NaN loss, a shape it cannot build)
         if type(exc).__module__.startswith("ray."):
             raise  # Ray's own control flow (a stopped trial), not this config's failure

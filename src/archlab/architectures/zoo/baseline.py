@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from pydantic import Field
 
+from archlab.architectures.common import BalanceParams
 from archlab.architectures.registry import Architecture, register
 from archlab.architectures.search_space import Real
-from archlab.params import Strict
 
 
-class BaselineParams(Strict):
+class BaselineParams(BalanceParams):
     C: float = Field(1.0, gt=0.0, description="inverse L2 regularisation strength")
     max_iter: int = Field(2000, ge=1)
 
@@ -62,14 +62,14 @@ def fit_forecaster(data, params: BaselineParams, ctx):
 def fit(data, params: BaselineParams, ctx):
     from archlab.training.sklearn_fit import fit_estimator
 
-    return fit_estimator(build(params), data)
+    return fit_estimator(build(params), data, class_weight=ctx.class_weight)
 
 
 def fit_tabular(data, params: BaselineParams, ctx):
     from archlab.architectures.tabular import cardinalities
     from archlab.training.sklearn_fit import fit_estimator
 
-    return fit_estimator(build_tabular(params, cardinalities(data.meta)), data)
+    return fit_estimator(build_tabular(params, cardinalities(data.meta)), data, class_weight=ctx.class_weight)
 
 
 register(Architecture(name="baseline", family="classical", params=BaselineParams,

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from pydantic import Field
 
+from archlab.architectures.common import BalanceParams
 from archlab.architectures.registry import Architecture, register
 from archlab.architectures.search_space import Integer, Real
-from archlab.params import Strict
 
 
-class RbmParams(Strict):
+class RbmParams(BalanceParams):
     n_components: int = Field(256, ge=1)
     learning_rate: float = Field(0.05, gt=0.0)
     n_iter: int = Field(60, ge=1)
@@ -63,14 +63,14 @@ def build_tabular(params: RbmParams, seed: int, categories: list[int] | None = N
 def fit(data, params: RbmParams, ctx):
     from archlab.training.sklearn_fit import fit_estimator
 
-    return fit_estimator(build(params, ctx.seed), data)
+    return fit_estimator(build(params, ctx.seed), data, class_weight=ctx.class_weight)
 
 
 def fit_tabular(data, params: RbmParams, ctx):
     from archlab.architectures.tabular import cardinalities
     from archlab.training.sklearn_fit import fit_estimator
 
-    return fit_estimator(build_tabular(params, ctx.seed, cardinalities(data.meta)), data)
+    return fit_estimator(build_tabular(params, ctx.seed, cardinalities(data.meta)), data, class_weight=ctx.class_weight)
 
 
 register(Architecture(name="rbm", family="energy-based", params=RbmParams,

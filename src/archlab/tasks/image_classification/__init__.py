@@ -8,6 +8,7 @@ from archlab.tasks.images import ImagesTask
 
 class ImageClassification(ImagesTask):
     name = "image_classification"
+    class_balance = True
 
 
 register(ImageClassification())

@@ -20,6 +20,7 @@ class TabularClassification(ClassificationTask):
     inputs = "feature vectors (N, F) of a table"
     sources = ("breast_cancer", "wine", "csv")
     sample_noun = "test rows"
+    class_balance = True
 
     def describe(self, meta: dict) -> str:
         return (f"{meta['count']} {meta['source']} rows x {len(meta['feature_names'])} features, "

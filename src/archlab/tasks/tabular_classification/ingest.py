@@ -6,6 +6,7 @@ masking of `ingest.missing_fraction`, the reference the evaluate stage scores im
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 from pathlib import Path
@@ -14,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from archlab.data import store
-from archlab.data.splits import SPLITS, assign_splits
+from archlab.data.splits import SPLITS, assign_splits, imbalance_keep
 from archlab.errors import DataError
 from archlab.ingest import dataset_hash, write_rejected
 from archlab.params import Params
@@ -50,6 +51,15 @@ def ingest_table(params: Params, out_dir: str | Path, rejected_csv: str | Path, 
     raw_text = [tuple(table.categorical[j][i] for j in sorted(table.categorical)) for i in range(len(table.y))]
     hashes = [row_hash(row, text) for row, text in zip(table.x, raw_text, strict=True)]
     split = assign_splits(table.y, hashes, params.ingest.split, params.project.seed)
+    keep = imbalance_keep(table.y, split, hashes, table.class_names, params.ingest.imbalance, params.project.seed)
+    if not keep.all():  # ingest.imbalance: the cut training rows leave the dataset altogether
+        index = np.flatnonzero(keep)
+        table = dataclasses.replace(table, x=table.x[index], y=table.y[index], refs=[table.refs[i] for i in index],
+                                    categorical={j: np.asarray(v)[index] for j, v in table.categorical.items()},
+                                    ids=None if table.ids is None else [table.ids[i] for i in index])
+        hashes, split = [hashes[i] for i in index], split[index]
+        log.info("ingest.imbalance: %d training rows of classes %s left out (keep %g)", int((~keep).sum()),
+                 params.ingest.imbalance.classes, params.ingest.imbalance.keep)
     truth, columns = encode_categories(table, split == "train")
     numeric = np.array([c["kind"] == "numeric" for c in columns])
     features = mask_cells(truth, params.ingest.missing_fraction, params.project.seed, numeric)
@@ -72,6 +82,8 @@ def ingest_table(params: Params, out_dir: str | Path, rejected_csv: str | Path, 
                 "masked_cells": int(np.isnan(features).sum() - np.isnan(truth).sum()),
                 "split_counts": {s: int((manifest["split"] == s).sum()) for s in SPLITS},
                 "seed": params.project.seed, "dataset_hash": dataset_hash(manifest)}
+        if params.ingest.imbalance is not None:
+            meta["imbalance"] = params.ingest.imbalance.model_dump() | {"left_out": int((~keep).sum())}
         store.write_meta(tmp, meta)
     log.info("ingested %d rows x %d features of %d classes from %s (%d cells masked), splits %s", meta["count"],
              len(table.feature_names), meta["n_classes"], table.name, meta["masked_cells"], meta["split_counts"])

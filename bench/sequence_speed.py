@@ -23,6 +23,7 @@ def epoch_seconds(arch: str, length: int, *, samples: int, width: int, batch_siz
 
     from archlab.architectures.registry import get
 
+    keras.backend.clear_session()  # one process measures every length: free the last model's graph first
     keras.utils.set_random_seed(0)
     rng = np.random.default_rng(0)
     # L time steps of W features each: the recurrent builders read an (L, W, 1) input's rows as steps; the
@@ -97,8 +98,9 @@ def markdown(result: dict, table) -> list[str]:
 
 
 def measure_apart(lengths, archs=ARCHS, **config) -> dict:
-    """`measure`, each architecture in its own process: one that runs out of memory at a length is recorded as
-    such (None, with why) instead of taking the others down with it."""
+    """`measure`, each architecture in its own process, shortest length first, each length's time printed as soon
+    as it is measured: one that runs out of memory at a length keeps the lengths before it and is recorded as
+    failed there (None, with why) instead of taking the others down with it."""
     import subprocess
     import sys
 
@@ -106,15 +108,15 @@ def measure_apart(lengths, archs=ARCHS, **config) -> dict:
 
     out: dict = {}
     for arch in archs:
-        for n in lengths:
-            args = [sys.executable, "-m", "bench.sequence_speed", "--lengths", str(n), "--archs", arch,
-                    *[f"--{k}={v}" for k, v in config.items()]]
-            proc = subprocess.run(args, capture_output=True, text=True, cwd=ROOT)
-            if proc.returncode == 0:
-                out.setdefault(arch, {})[str(n)] = json.loads(proc.stdout.strip().splitlines()[-1])["cpu"][arch][str(n)]
-            else:
-                out.setdefault(arch, {})[str(n)] = None
-                out.setdefault("failed", {})[f"{arch}@{n}"] = f"exit {proc.returncode}: {proc.stderr.strip()[-300:]}"
+        args = [sys.executable, "-m", "bench.sequence_speed", "--lengths", ",".join(map(str, lengths)),
+                "--archs", arch, "--each", *[f"--{k}={v}" for k, v in config.items()]]
+        proc = subprocess.run(args, capture_output=True, text=True, cwd=ROOT)
+        done = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
+        times = {str(row["length"]): row["seconds"] for row in done}
+        out[arch] = {str(n): times.get(str(n)) for n in lengths}
+        if proc.returncode != 0:
+            first = next(str(n) for n in lengths if str(n) not in times)
+            out.setdefault("failed", {})[f"{arch}@{first}"] = f"exit {proc.returncode}: {proc.stderr.strip()[-300:]}"
     return out
 
 
@@ -125,11 +127,17 @@ def main() -> None:
     p.add_argument("--device-name", default="cpu")
     for key, default in (("samples", 256), ("width", 16), ("batch_size", 32), ("epochs", 3)):
         p.add_argument(f"--{key}", type=int, default=default)
+    p.add_argument("--each", action="store_true", help="print one JSON line per length as it is measured")
     args = p.parse_args()
     lengths = [int(n) for n in args.lengths.split(",")]
-    result = measure(lengths, args.archs.split(","), samples=args.samples, width=args.width,
-                     batch_size=args.batch_size, epochs=args.epochs)
-    print(json.dumps({args.device_name: result}))  # noqa: T201
+    config = dict(samples=args.samples, width=args.width, batch_size=args.batch_size, epochs=args.epochs)
+    if args.each:
+        for arch in args.archs.split(","):
+            for n in lengths:
+                seconds = epoch_seconds(arch, n, **config)
+                print(json.dumps({"arch": arch, "length": n, "seconds": round(seconds, 4)}), flush=True)  # noqa: T201
+        return
+    print(json.dumps({args.device_name: measure(lengths, args.archs.split(","), **config)}))  # noqa: T201
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ def quick_report(tmp_path_factory):
     out = tmp_path_factory.mktemp("bench")
     proc = subprocess.run([sys.executable, "-m", "bench.run", "--quick", "--out", str(out / "reports"),
                            "--workdir", str(out / "work")], cwd=ROOT, capture_output=True, text=True,
-                          env=subprocess_env(), timeout=900)
+                          env=subprocess_env(), timeout=2400)
     assert proc.returncode == 0, proc.stderr[-3000:]
     return out / "reports"
 

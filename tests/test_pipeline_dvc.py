@@ -107,9 +107,10 @@ def test_ingest_param_change_reruns_ingest_and_downstream(repo):
     original = params.read_text()
     params.write_text(original.replace("seed: 7", "seed: 8"))
     try:
-        # the seed is a declared param of ingest, every tune and train stage (weight init) and evaluate (bootstrap)
+        # the seed is a declared param of ingest, every tune and train stage (weight init), learning_curve (its
+        # subsets) and evaluate (bootstrap)
         assert changed_stages(repo) == {"ingest", "tune@baseline", "tune@cnn", "train@baseline", "train@cnn",
-                                        "evaluate", "featurize@vgg16", "tune_head@pretrained_head",
+                                        "learning_curve", "evaluate", "featurize@vgg16", "tune_head@pretrained_head",
                                         "train_head@pretrained_head"}
         # ingest and validate really run; what follows them is planned by a dry run (the full re-run of every
         # downstream stage costs a minute and the plan is what is under test)

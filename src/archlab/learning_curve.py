@@ -77,19 +77,15 @@ def score(model, x_test, y_test, params: Params) -> dict:
 def fit_subset(params: Params, name: str, data, rows: np.ndarray, *, tuned_path: Path | None,
                features_dir: Path | None, scratch: Path):
     """Train `name` as train@<name> would (its params, tune@<name>'s choices, class_balance), on `rows` only."""
-    from archlab import device, tasks
-    from archlab.architectures.common import KerasFitParams
+    from archlab import tasks
     from archlab.architectures.registry import get
     from archlab.training.balance import rebalance
-    from archlab.training.fit import FitContext
+    from archlab.training.fit import FitContext, prepare_device
     from archlab.tuning.tuned import tuned_arch_params
 
     arch, task = get(name), tasks.get(params.task)
     arch_params = tuned_arch_params(params, name, tuned_path)
-    if isinstance(arch_params, KerasFitParams):
-        device.prepare(params.project.seed, mixed_precision=arch_params.mixed_precision)
-    else:
-        device.prepare_classical(params.project.seed)
+    prepare_device(arch_params, params.project.seed)
     part = subset_data(data, rows)
     head_features = None if features_dir is None else subset_features(features_dir, rows, scratch / "features")
     balanced = rebalance(part, arch_params, arch_name=name, task=task, seed=params.project.seed,

@@ -59,6 +59,20 @@ class Trained:
     info: dict[str, Any] = field(default_factory=dict)  # extra entries of the model's info.json
 
 
+def prepare_device(arch_params, seed: int) -> dict[str, str]:
+    """Seed and set up the device for one architecture's training: Keras (precision policy) for a Keras
+    architecture, only Python and NumPy for a classical one (which must not pay TensorFlow's import).
+
+    Returns:
+        `archlab.device`'s description (backend, device, precision).
+    """
+    from archlab import device
+
+    if isinstance(arch_params, KerasFitParams):
+        return device.prepare(seed, mixed_precision=arch_params.mixed_precision)
+    return device.prepare_classical(seed)
+
+
 def make_optimizer(params: KerasFitParams, learning_rate: float | None = None):
     import keras
 

@@ -12,8 +12,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from archlab import device, modelio, tasks, tracking, tracking_worker
-from archlab.architectures.common import KerasFitParams
+from archlab import modelio, tasks, tracking, tracking_worker
 from archlab.architectures.registry import Architecture, get
 from archlab.data import store
 from archlab.data.profile import DATA_PROFILE
@@ -21,7 +20,7 @@ from archlab.errors import ValidationFailed
 from archlab.params import Params
 from archlab.training.balance import rebalance, sample_figure
 from archlab.training.data import TrainingData, load_training_data
-from archlab.training.fit import FitContext
+from archlab.training.fit import FitContext, prepare_device
 from archlab.training.record import summary_metrics, write_epoch_plot, write_metrics, write_skipped
 from archlab.tuning.tuned import tuned_arch_params
 
@@ -138,10 +137,7 @@ class SeedJob:
         fitted_for = task.fitted_for(arch)
         # The MLflow worker starts first: it imports MLflow and starts the run while this process imports TensorFlow.
         with tracking_worker.run(params, run_name=name, tags=tags, project_root=self.project_root) as mlflow_run:
-            if isinstance(arch_params, KerasFitParams):
-                device_info = device.prepare(seed, mixed_precision=arch_params.mixed_precision)
-            else:
-                device_info = device.prepare_classical(seed)
+            device_info = prepare_device(arch_params, seed)
             mlflow_run.set_tags({"archlab.device": device_info["device"], "archlab.backend": device_info["backend"],
                                  "archlab.precision": device_info["precision"]})
             checkpoints = checkpoint_dir(checkpoint_root, name, arch_params, data, seed)

@@ -90,19 +90,15 @@ def _trainable(config: dict[str, Any], *, data: TrainingData, architecture_name:
     import ray
     from ray import tune
 
-    from archlab import device, tasks
-    from archlab.architectures.common import KerasFitParams
+    from archlab import tasks
     from archlab.architectures.registry import get
     from archlab.training.balance import rebalance
-    from archlab.training.fit import FitContext
+    from archlab.training.fit import FitContext, prepare_device
 
     architecture = get(architecture_name)
     params = trial_params(architecture, block, config, budget)
     node_id = ray.get_runtime_context().get_node_id()
-    if isinstance(params, KerasFitParams):
-        device.prepare(budget.seed, mixed_precision=params.mixed_precision)
-    else:
-        device.prepare_classical(budget.seed)
+    prepare_device(params, budget.seed)
 
     def report(phase: str, epoch: int, metrics: dict[str, float]) -> None:
         tune.report({**{k: float(v) for k, v in metrics.items()}, "phase": phase, "node_id": node_id})

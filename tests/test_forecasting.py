@@ -152,7 +152,7 @@ def test_forecasting_networks_learn_and_reload(co2, tmp_path, name):
     from archlab import modelio
     from archlab.architectures.registry import get
     from archlab.training.data import load_training_data, subset
-    from archlab.training.fit import FitContext
+    from archlab.training.fit import FitContext, prepare_device
 
     folder, _ = co2
     data = subset(load_training_data(folder / "ingested"), 400, 100)
@@ -160,7 +160,9 @@ def test_forecasting_networks_learn_and_reload(co2, tmp_path, name):
     block = {"epochs": 3, "patience": 3, "checkpoint_every_s": 0}
     block |= {"units": [8]} if name in ("rnn", "lstm") else {}
     block |= {"embed_dim": 8, "num_heads": 2, "num_layers": 1, "mlp_dim": 8} if name == "transformer" else {}
-    trained = arch.fits["forecasting"](data, arch.params(**block), FitContext(seed=0, checkpoint_dir=tmp_path))
+    arch_params = arch.params(**block)
+    prepare_device(arch_params, 0)  # as train@<arch> does: weights not drawn from earlier tests' generator state
+    trained = arch.fits["forecasting"](data, arch_params, FitContext(seed=0, checkpoint_dir=tmp_path))
     losses = [row["loss"] for row in trained.history]
     assert losses[-1] < losses[0]
     forecast = modelio.predict_values(trained.model, data.x_val)

@@ -156,25 +156,31 @@ def test_standardize_layer_fills_missing_cells_and_survives_save_and_reload(tmp_
 
 @pytest.mark.parametrize("name", ["shallow_mlp", "deep_mlp", "transformer"])
 def test_tabular_networks_learn(cancer, tmp_path, name):
-    """Two epochs on the masked table: the training loss falls and val accuracy beats the majority class."""
+    """Five epochs on the masked table: the training loss falls and val accuracy clearly beats the majority class.
+
+    The device is seeded as train@<arch> seeds it (`prepare_device`): unseeded, the initial weights came from
+    whatever the worker's earlier tests left in Keras' generator, and 3 epochs at lr 0.003 once ended below the
+    majority share on CI (deep_mlp 0.616 < 0.628). Seeds 0-4 here end at 0.92-0.97 (majority 0.63).
+    """
     from archlab.architectures.registry import get
     from archlab.training.data import load_training_data
-    from archlab.training.fit import FitContext
+    from archlab.training.fit import FitContext, prepare_device
 
     folder, params = cancer
     data = load_training_data(folder / "ingested")
     arch = get(name)
-    block = {"epochs": 3, "patience": 3, "learning_rate": 0.003, "checkpoint_every_s": 0}
+    block = {"epochs": 5, "patience": 5, "learning_rate": 0.01, "checkpoint_every_s": 0}
     if name == "deep_mlp":
         block["hidden_units"] = [32, 16, 8]
     if name == "transformer":
         block |= {"embed_dim": 8, "num_heads": 2, "num_layers": 1, "mlp_dim": 16}
-    trained = arch.fits["tabular_classification"](data, arch.params(**block), FitContext(seed=0,
-                                                                                             checkpoint_dir=tmp_path))
+    arch_params = arch.params(**block)
+    prepare_device(arch_params, 0)
+    trained = arch.fits["tabular_classification"](data, arch_params, FitContext(seed=0, checkpoint_dir=tmp_path))
     losses = [row["loss"] for row in trained.history]
     assert losses[-1] < losses[0]
     majority = max(np.mean(data.y_val), 1 - np.mean(data.y_val))
-    assert trained.history[-1]["val_accuracy"] > majority
+    assert trained.history[-1]["val_accuracy"] > majority + 0.1
 
 
 def test_an_architecture_without_a_tabular_builder_writes_a_skip_record(cancer, tmp_path, monkeypatch):

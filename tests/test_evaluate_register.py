@@ -191,3 +191,36 @@ def _model_uri(root, name):
 
 def _run_id(root, name):
     return json.loads((root / f"models/{name}/info.json").read_text())["run_id"]
+
+
+def test_a_champion_moved_while_it_was_scored_makes_the_promotion_start_over(workspace):
+    """A person moves @champion in the UI (no lock) while a promotion scores the old one: the decision made against
+    the old champion is dropped, the new champion is scored, and the aliases read back as the final decision says."""
+    root, params, results, dataset = workspace
+    from archlab.data.store import read_dataset
+    from archlab.evaluation.run import test_split
+
+    project = "movedproj"
+    x_test, y_test, _ = test_split(read_dataset(dataset))
+    weak, strong = sorted(ARCHS, key=lambda n: results[n]["accuracy"])
+    versions = {name: reg.register_version(project, _model_uri(root, name), _run_id(root, name), description=name,
+                                           tags={"archlab.architecture": name}) for name in ARCHS}
+    first_champion = reg.register_version(project, _model_uri(root, weak), _run_id(root, weak), description=weak,
+                                          tags={"archlab.architecture": weak})
+    reg.set_alias(project, reg.CHAMPION, first_champion.version)
+    calls = []
+
+    def score(output, metric):
+        calls.append(len(calls))
+        if len(calls) == 2:  # the second score is the champion's: a person moves the alias meanwhile
+            reg.set_alias(project, reg.CHAMPION, versions[strong].version)
+        return float((output["label"].to_numpy() == y_test).mean())
+
+    challenger = versions[strong] if versions[strong].version != first_champion.version else versions[weak]
+    scorer = Scorer(inputs=np.asarray(x_test, dtype=np.float32), score=score)
+    decision = promotion.decide_and_apply(project, challenger, scorer, metric=ACCURACY, min_delta=0.0)
+    assert decision.attempts == 2
+    assert decision.champion_version == str(versions[strong].version)  # judged against the champion now serving
+    assert decision.decision == "kept" and decision.challenger_version == decision.champion_version
+    assert reg.alias_version(project, reg.CHAMPION).version == versions[strong].version
+    assert reg.alias_version(project, reg.PREVIOUS) is None  # nothing replaced by this job

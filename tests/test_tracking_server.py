@@ -169,3 +169,86 @@ def test_queued_experiments_run_in_parallel_against_the_server(server, tmp_path)
     assert len({r.data.tags["archlab.dvc_experiment"] for r in baseline}) == 2
     assert {r.info.status for r in runs} == {"FINISHED"}
     assert max_overlap(runs) >= 2  # the two pipelines really overlapped on the server
+
+
+def _race_clone(root, server_uri: str, C: float, dataset):
+    """A clone with its own params, lock file and one trained baseline (C sets how good it is), on the server."""
+    import yaml
+
+    from archlab.params import load_params
+    from tests.conftest import project_dir, train_and_evaluate
+
+    root.mkdir()
+    (root / "params.yaml").write_text(yaml.safe_dump({
+        "project": {"name": "race", "seed": 1}, "mlflow": {"tracking_uri": server_uri},
+        "train": {"architectures": ["baseline"], "feature_heads": [], "baseline": {"C": C}},
+        "evaluate": {"bootstrap_resamples": 100, "latency_calls": 5, "learning_curve": []},
+        "register": {"min_delta": 0.0}}))
+    with project_dir(root):
+        train_and_evaluate(load_params(root / "params.yaml"), ["baseline"], dataset, root)
+    return root
+
+
+def _register_stage(root, dataset, decision, lock_uri: str, server_uri: str) -> subprocess.Popen:
+    from tests.conftest import ROOT
+
+    command = ["python", str(ROOT / "stages/register.py"), "--params", "params.yaml", "--data", str(dataset),
+               "--models", "models", "--evaluation", "metrics/evaluate.json", "--decision", str(decision)]
+    return subprocess.Popen(command, cwd=root, env=subprocess_env(MLFLOW_TRACKING_URI=server_uri,
+                                                                    ARCHLAB_LOCK_URI=lock_uri),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+
+
+def test_two_clones_promoting_at_once_move_champion_one_at_a_time(server, tmp_path, digits_session_dataset):
+    """Two clones (separate folders, so separate file locks) run the register stage at the same moment against one
+    PostgreSQL-backed server with ARCHLAB_LOCK_URI, ten times. Before each round @champion is a weak model. Every
+    round exactly one decision replaces it; the other was made against the new champion (it re-read the aliases)
+    and promotes only when strictly better; @previous names the model the final champion replaced; both aliases
+    load and predict."""
+    import mlflow
+    from mlflow import MlflowClient
+
+    from archlab import model_registry as reg
+    from archlab.data.store import read_dataset
+    from archlab.evaluation.run import test_split
+
+    uri, lock_uri = server["uri"], server["database"]
+    clones = {name: _race_clone(tmp_path / name, uri, C, digits_session_dataset)
+              for name, C in (("a", 1.0), ("b", 0.002), ("weak", 1e-5))}
+    mlflow.set_tracking_uri(uri)
+    client = MlflowClient(tracking_uri=uri)
+    weak_info = json.loads((clones["weak"] / "models/baseline/info.json").read_text())
+    weak = reg.register_version("race", weak_info["model_uri"], weak_info["run_id"], description="weak",
+                                tags={"archlab.architecture": "baseline"})
+    x_test, _, _ = test_split(read_dataset(digits_session_dataset))
+    contended = 0
+    for round_ in range(10):
+        client.set_registered_model_alias("race", "champion", weak.version)
+        for alias in ("previous", "challenger"):
+            reg.delete_alias("race", alias)
+        procs = {name: _register_stage(clones[name], digits_session_dataset, tmp_path / f"{name}-{round_}.json",
+                                       lock_uri, uri) for name in ("a", "b")}
+        errors = {name: proc.communicate(timeout=300)[1] for name, proc in procs.items()}
+        for name, proc in procs.items():
+            assert proc.returncode == 0, errors[name][-3000:]
+        contended += any("waiting for the promotion lock" in text for text in errors.values())
+        decisions = {name: json.loads((tmp_path / f"{name}-{round_}.json").read_text()) for name in procs}
+        assert all("PostgreSQL advisory lock" in d["lock"] for d in decisions.values())
+        first = [d for d in decisions.values() if d["champion_version"] == str(weak.version)]
+        assert len(first) == 1, f"round {round_}: {decisions}"  # exactly one decision saw the weak champion
+        first = first[0]
+        second = next(d for d in decisions.values() if d is not first)
+        assert first["decision"] == "promoted"
+        assert second["champion_version"] == first["challenger_version"]  # judged against the new champion
+        assert second["champion_score"] == pytest.approx(first["challenger_score"])
+        strictly_better = second["challenger_score"] > first["challenger_score"]
+        assert second["decision"] == ("promoted" if strictly_better else "kept"), second
+        champion = client.get_model_version_by_alias("race", "champion")
+        previous = client.get_model_version_by_alias("race", "previous")
+        final, replaced = (second, first) if strictly_better else (first, None)
+        assert champion.version == final["challenger_version"]
+        assert previous.version == (replaced["challenger_version"] if replaced else str(weak.version))
+        for version in (champion.version, previous.version):  # never an alias on a model that fails to load
+            frame = mlflow.pyfunc.load_model(f"models:/race/{version}").predict(x_test[:5].astype("float32"))
+            assert len(frame) == 5
+    print(f"rounds in which one stage waited for the other's promotion lock: {contended}/10")

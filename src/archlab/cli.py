@@ -104,6 +104,7 @@ def promote(version: str = typer.Argument(..., help="version of the project's re
     """Make a registered version @champion by hand (it must load and predict; the old one becomes @previous)."""
     from archlab import promotion, tasks, tracking
     from archlab.data.store import read_dataset
+    from archlab.promotion_lock import promotion_lock
 
     loaded = _load(params)
     try:
@@ -111,7 +112,8 @@ def promote(version: str = typer.Argument(..., help="version of the project's re
         evaluation_path = Path("metrics/evaluate.json")
         evaluation = json.loads(evaluation_path.read_text()) if evaluation_path.is_file() else {}
         scorer = tasks.get(loaded.task).scorer(read_dataset("data/ingested"), Path("models"), evaluation)
-        score = promotion.force_promote(loaded.project.name, version, scorer, loaded.task_metric)
+        with promotion_lock(loaded.project.name, tracking.store_root()):
+            score = promotion.force_promote(loaded.project.name, version, scorer, loaded.task_metric)
     except ArchlabError as exc:
         _fail(exc)
     typer.echo(f"{loaded.project.name}@champion -> version {version} ({loaded.task_metric.name} {score:.4f})")
@@ -121,11 +123,13 @@ def promote(version: str = typer.Argument(..., help="version of the project's re
 def rollback(params: Path = PARAMS) -> None:
     """Point @champion back at @previous (and @previous at the replaced champion)."""
     from archlab import promotion, tracking
+    from archlab.promotion_lock import promotion_lock
 
     loaded = _load(params)
     try:
         tracking.configure(loaded)
-        champion, previous = promotion.rollback(loaded.project.name)
+        with promotion_lock(loaded.project.name, tracking.store_root()):
+            champion, previous = promotion.rollback(loaded.project.name)
     except ArchlabError as exc:
         _fail(exc)
     typer.echo(f"{loaded.project.name}@champion -> version {champion} (@previous -> version {previous})")

@@ -6,17 +6,16 @@ import json
 import logging
 from pathlib import Path
 
-from archlab import locks, modelio, tasks, tracking
 from archlab import model_registry as reg
+from archlab import modelio, tasks, tracking
 from archlab.data.store import read_dataset
 from archlab.evaluation.report import rank_key
 from archlab.evaluation.run import test_split
 from archlab.params import Params
 from archlab.promotion import decide_and_apply
+from archlab.promotion_lock import promotion_lock
 
 log = logging.getLogger(__name__)
-REGISTRY_LOCK = ".archlab/registry.lock"
-
 
 def _version_tags(info: dict, run_tags: dict, evaluation: dict, task) -> dict[str, str]:
     scores = [m.name for m in task.metrics]  # tagged test_<name> where evaluated
@@ -62,10 +61,12 @@ def register(params: Params, *, data_dir: Path, models_dir: Path, evaluation_pat
     infos = {name: modelio.read_info(modelio.seed_folder(models_dir / name, evaluation[name].get("median_seed")))
              for name, info in infos.items() if not info.get("skipped")}
     run_tags = {name: reg.client().get_run(info["run_id"]).data.tags for name, info in infos.items()}
-    # Parallel `dvc exp` runs each reach this point: one registration and compare-and-move of the aliases at a time
-    # per machine, so two challengers are never judged against the same old champion with the worse one landing last.
-    with locks.held(tracking.store_root() / REGISTRY_LOCK):
+    # Parallel `dvc exp` runs, and with ARCHLAB_LOCK_URI jobs on other machines, each reach this point: one
+    # registration and compare-and-move of the aliases at a time, so two challengers are never judged against the
+    # same old champion with the worse one landing last.
+    with promotion_lock(project, tracking.store_root()) as lock:
         decision = _register_and_decide(params, infos, run_tags, evaluation, dataset.meta, scorer)
+    decision.lock = lock
     log.info("%s: %s", decision.decision, decision.reason)
     decision_path.parent.mkdir(parents=True, exist_ok=True)
     record = {**decision.as_dict(), "registered_model": project, "data_hash": dataset.meta["dataset_hash"],

@@ -30,6 +30,7 @@ $(DEV_STAMP): $(STAMP)
 
 run: setup
 	$(BIN)/dvc repro
+	$(BIN)/archlab remote push
 	$(BIN)/archlab summary
 
 # Another task's example params (params/$(TASK).yaml) through the whole pipeline, in a scratch project runs/$(TASK)

@@ -168,6 +168,12 @@ def retrain(params: Path = PARAMS,
                                                                   "stages that would run; train nothing"),
             accept_drift: bool = typer.Option(False, "--accept-drift", help="a person reviewed the drifted data: "
                                                                             "retrain anyway"),
+            write_back: bool = typer.Option(False, "--write-back", help="commit dvc.lock, params, metrics and the "
+                                                                          "report to branch retrain/<job> and git "
+                                                                          "push it when anything changed (needs a "
+                                                                          "DVC remote)"),
+            commit_to_current: bool = typer.Option(False, "--commit-to-current", help="with --write-back: commit on "
+                                                                                      "the current branch instead"),
             as_json: bool = JSON) -> None:
     """The scheduled job: re-ingest, gate on validation and drift, `dvc repro`, promote only a better model.
 
@@ -182,13 +188,64 @@ def retrain(params: Path = PARAMS,
     interrupts.install()  # a scheduler's stop unwinds: runs end KILLED, report written
     loaded = _load(params)
     try:
-        result = job.run_job(loaded, root=Path.cwd(), dry_run=dry_run, accept_drift=accept_drift)
+        result = job.run_job(loaded, root=Path.cwd(), dry_run=dry_run, accept_drift=accept_drift,
+                             write_back=write_back or commit_to_current, commit_to_current=commit_to_current)
     except ArchlabError as exc:
         _fail(exc)
     except KeyboardInterrupt:
         typer.echo("interrupted", err=True)
         raise typer.Exit(130) from None
     typer.echo(json.dumps(result, indent=2) if as_json else report.markdown(result))
+
+
+remote_app = typer.Typer(help="the project's DVC remote: stage outputs and the run cache, for fresh machines",
+                         no_args_is_help=True)
+app.add_typer(remote_app, name="remote")
+
+
+@remote_app.command("add")
+def remote_add(url: str = typer.Argument(..., help="a folder (local or network path) or s3://bucket/prefix"),
+               name: str = typer.Option("archlab", "--name", help="the remote's name in .dvc/config")) -> None:
+    """Make URL the project's default DVC remote (written to .dvc/config: commit it)."""
+    from archlab import dvc_state
+
+    try:
+        stored = dvc_state.add_remote(Path.cwd(), url, name)
+    except ArchlabError as exc:
+        _fail(exc)
+    typer.echo(f"default DVC remote {name} -> {stored}; `archlab remote push` after `dvc repro` "
+               "(make run and archlab retrain do it), `dvc pull --run-cache` on a fresh clone")
+
+
+@remote_app.command("push")
+def remote_push() -> None:
+    """`dvc push --run-cache` to the default remote; says so and succeeds when none is configured."""
+    from archlab import dvc_state
+
+    try:
+        result = dvc_state.push(Path.cwd())
+    except ArchlabError as exc:
+        _fail(exc)
+    typer.echo(f"pushed to DVC remote {result['remote']}: {result['summary']}" if result["pushed"] else
+               "no DVC remote configured: nothing pushed (archlab remote add PATH|s3://bucket/prefix)")
+
+
+@remote_app.command("pull")
+def remote_pull() -> None:
+    """A fresh clone's state: `dvc pull --run-cache`, and DVC imports missing here fetched from their source."""
+    from archlab import dvc_state
+
+    try:
+        result = dvc_state.pull(Path.cwd())
+    except ArchlabError as exc:
+        _fail(exc)
+    if result["remote"] is None:
+        typer.echo("no DVC remote configured: nothing pulled (archlab remote add PATH|s3://bucket/prefix)")
+    else:
+        typer.echo(f"pulled from DVC remote {result['remote']}" + ("" if result["complete"] else
+                   " (some outputs were not there: dvc repro runs those stages)"))
+    for item in result["imports"]:
+        typer.echo(f"{item['file']}: fetched from its source" + (" (newer than recorded)" if item["changed"] else ""))
 
 
 @app.command("simulate-arrivals")

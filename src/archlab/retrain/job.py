@@ -15,14 +15,14 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from archlab import dvc_state, tracking
 from archlab import locks as lock
 from archlab import model_registry as reg
-from archlab import tracking
 from archlab.data.profile import DATA_PROFILE, profile
 from archlab.data.store import Dataset, read_dataset
 from archlab.errors import ArchlabError, DataError, DriftBlocked, InvalidData, TrackingUnavailable
 from archlab.params import Params
-from archlab.retrain import drift, pipeline, report
+from archlab.retrain import drift, pipeline, report, writeback
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +41,8 @@ class Job:
     job_id: str
     dry_run: bool
     accept_drift: bool
+    write_back: bool = False  # commit and push the state when anything changed (see retrain/writeback.py)
+    commit_to_current: bool = False
 
 
 def pipeline_id(job: Job) -> str:
@@ -58,12 +60,17 @@ def new_job_id(folder: Path) -> str:
     return job_id
 
 
-def run_job(params: Params, *, root: Path, dry_run: bool = False, accept_drift: bool = False) -> dict:
+def run_job(params: Params, *, root: Path, dry_run: bool = False, accept_drift: bool = False,
+            write_back: bool = False, commit_to_current: bool = False) -> dict:
     """Run one retrain under the lock; returns the report (raises after writing it when the job did not succeed).
+
+    Args:
+        write_back: after a successful (not dry) run, commit the pipeline's state and push it with git
+            (`retrain/<job id>`, or the current branch with `commit_to_current`); needs a DVC remote.
 
     Raises:
         JobLocked: another retrain holds the lock (nothing is done and no report is written).
-        InvalidData, DriftBlocked, PipelineFailed: after the report is written and logged.
+        InvalidData, DriftBlocked, PipelineFailed, DvcFailed, WriteBackFailed: after the report is written and logged.
     """
     if not (root / "dvc.yaml").is_file():
         raise ArchlabError(f"{root}: no dvc.yaml here; run `archlab retrain` from the project root")
@@ -76,9 +83,12 @@ def run_job(params: Params, *, root: Path, dry_run: bool = False, accept_drift: 
         raise ParamsError(f"task: archlab retrain supports {', '.join(gated)} only (received {params.task!r}): its "
                           "drift gate compares image histograms. Re-run the pipeline with `dvc repro`; register still "
                           "promotes only a better model")
+    if write_back and not dry_run and dvc_state.default_remote(root) is None:
+        raise ArchlabError("--write-back commits dvc.lock, whose outputs a fresh clone must be able to pull: "
+                           "configure a DVC remote first (archlab remote add PATH|s3://bucket/prefix)")
     with lock.exclusive(root / params.retrain.lock_file):
         reports_dir = root / params.retrain.reports_dir
-        job = Job(params, root, new_job_id(reports_dir), dry_run, accept_drift)
+        job = Job(params, root, new_job_id(reports_dir), dry_run, accept_drift, write_back, commit_to_current)
         started = time.time()
         state: dict = {"job_id": job.job_id, "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
                        "dry_run": dry_run, "accept_drift": accept_drift}
@@ -91,10 +101,27 @@ def run_job(params: Params, *, root: Path, dry_run: bool = False, accept_drift: 
         if "champion_after" not in state and not isinstance(error, TrackingUnavailable):
             state["champion_after"] = _champion_or_none(params.project.name)
         state["duration_s"] = round(time.time() - started, 1)
+        if error is None and write_back and not dry_run:
+            error = _write_back(job, state, reports_dir)
         _record(job, state, reports_dir)
         if error is not None:
             raise error
         return state
+
+
+def _write_back(job: Job, state: dict, reports_dir: Path) -> ArchlabError | None:
+    """Commit and push the state, the job's report included (written first, rewritten after with the outcome)."""
+    paths = report.write(state, reports_dir)
+    try:
+        changed = bool(state.get("stages_run")) or any(item["changed"] for item in state.get("imports", []))
+        state["write_back"] = writeback.write_back(job.root, job.job_id, list(paths), changed_anything=changed,
+                                                   to_current=job.commit_to_current)
+    except ArchlabError as exc:
+        state["write_back"] = {"committed": False, "error": str(exc)}
+        state.update(status="write-back failed", exit_code=exc.exit_code,
+                     summary=f"{state['summary']}; but the write-back failed: {str(exc).splitlines()[0]}")
+        return exc
+    return None
 
 
 def _failure(exc: BaseException) -> dict:
@@ -111,6 +138,7 @@ def _steps(job: Job, state: dict) -> None:
     tracking.close_orphaned_runs(experiment_id)  # a job killed last time may have left runs RUNNING
     project = params.project.name
     state["champion_before"] = _champion(project)
+    state["imports"] = dvc_state.update_imports(root)  # data that landed at an imported source since last time
     scratch = root / SCRATCH / job.job_id
     try:
         candidate = _candidate(params, scratch)
@@ -130,6 +158,7 @@ def _steps(job: Job, state: dict) -> None:
         state.update(status="dry run", exit_code=0, summary=f"would run {len(state['stages_run'])} stage(s); "
                      "nothing trained, registered or promoted")
         return
+    state["dvc_push"] = dvc_state.push(root)  # outputs and run cache, so a fresh runner retrains nothing again
     state["champion_after"] = _champion(project)
     state.update(_decision(root, state))
     state["leaderboard"] = _leaderboard(root)

@@ -72,6 +72,22 @@ def _decision_lines(report: dict) -> list[str]:
     return lines
 
 
+def _state_lines(report: dict) -> list[str]:
+    """Where the job's state came from and went: DVC imports updated, the DVC push, the git write-back."""
+    lines = [f"- Import {item['file']}: {'new data fetched' if item['changed'] else 'unchanged at the source'}"
+             for item in report.get("imports") or []]
+    push = report.get("dvc_push")
+    if push is not None:
+        lines.append(f"- DVC push (run cache included) to {push['remote']}: {push['summary']}" if push["pushed"]
+                     else "- DVC push: no remote configured (archlab remote add PATH)")
+    back = report.get("write_back")
+    if back is not None:
+        lines.append(f"- Write-back: commit {back['commit'][:12]} on {back['branch']} pushed to {back['remote']} "
+                     f"({len(back['files'])} files)" if back.get("committed") else
+                     f"- Write-back: {back.get('error') or back.get('reason')}")
+    return lines
+
+
 def markdown(report: dict) -> str:
     data = report.get("data") or {}
     lines = [f"# archlab retrain {report['job_id']}: {report['status']}", "",
@@ -86,6 +102,7 @@ def markdown(report: dict) -> str:
     if report.get("stages_run") is not None:
         verb = "Would run" if report.get("dry_run") else "Stages run"
         lines.append(f"- {verb}: {', '.join(report['stages_run']) or 'none (up to date)'}")
+    lines += _state_lines(report)
     lines += _drift_lines(report.get("drift"))
     lines += _decision_lines(report)
     if report.get("leaderboard"):

@@ -26,8 +26,16 @@ class DvcFailed(ArchlabError):
 
 
 def _dvc(args: list[str], root: Path, *, check: bool = True) -> subprocess.CompletedProcess:
+    """Run this install's `dvc` (beside the interpreter: `.venv/bin/archlab` works without an activated venv)."""
+    import os
+    import shutil
+    import sys
+
+    here = Path(sys.executable).parent
+    path = f"{here}{os.pathsep}{os.environ.get('PATH', '')}"
+    dvc = shutil.which("dvc", path=path) or "dvc"
     try:
-        proc = subprocess.run(["dvc", *args], cwd=root, capture_output=True, text=True)
+        proc = subprocess.run([dvc, *args], cwd=root, capture_output=True, text=True, env={**os.environ, "PATH": path})
     except FileNotFoundError:
         raise DvcFailed("`dvc` was not found on PATH; run `make setup` and use .venv/bin/archlab") from None
     if check and proc.returncode != 0:

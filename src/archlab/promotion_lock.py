@@ -53,7 +53,8 @@ def promotion_lock(registered_model: str, store_root: Path) -> Iterator[str]:
     if not uri:
         path = store_root / REGISTRY_LOCK
         with locks.held(path):
-            yield f"file lock {path} (this machine only; set {LOCK_URI_ENV} to serialise across machines)"
+            # relative: reports/register.json is committed, and the project's folder differs between machines
+            yield f"file lock {REGISTRY_LOCK} (this machine only; set {LOCK_URI_ENV} to serialise across machines)"
         return
     with _advisory_lock(uri, registered_model) as description:
         yield description

@@ -103,6 +103,9 @@ def test_new_data_at_the_import_is_retrained_on_a_third_clone_and_written_back(w
     assert again["imports"] == [{"file": "data/incoming.dvc", "changed": False}]
     assert again["stages_run"] == [] and again["write_back"]["committed"] is False
     assert run(["git", "--git-dir", str(world["origin"]), "branch", "--list"], c).stdout.split() == branches
+    print(f"retrain on clone C: {report['status']} ({decision['reason']}); stages run {len(report['stages_run'])}; "
+          f"commit {back['commit'][:12]} on {branch} with {len(back['files'])} files; second retrain: "
+          f"{again['status']}, {again['write_back']['reason']}")
 
 
 def test_a_refused_push_fails_the_job_loudly(world, tmp_path):

@@ -25,17 +25,22 @@ class DvcFailed(ArchlabError):
     exit_code = 1
 
 
-def _dvc(args: list[str], root: Path, *, check: bool = True) -> subprocess.CompletedProcess:
-    """Run this install's `dvc` (beside the interpreter: `.venv/bin/archlab` works without an activated venv)."""
+def path_with_this_python() -> str:
+    """PATH with this interpreter's bin folder first, so `dvc` and the stages' `python` are the same install
+    (`.venv/bin/archlab` works without an activated venv)."""
     import os
-    import shutil
     import sys
 
-    here = Path(sys.executable).parent
-    path = f"{here}{os.pathsep}{os.environ.get('PATH', '')}"
-    dvc = shutil.which("dvc", path=path) or "dvc"
+    return f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+
+
+def _dvc(args: list[str], root: Path, *, check: bool = True) -> subprocess.CompletedProcess:
+    """Run this install's `dvc`."""
+    import os
+
+    env = {**os.environ, "PATH": path_with_this_python()}
     try:
-        proc = subprocess.run([dvc, *args], cwd=root, capture_output=True, text=True, env={**os.environ, "PATH": path})
+        proc = subprocess.run(["dvc", *args], cwd=root, capture_output=True, text=True, env=env)
     except FileNotFoundError:
         raise DvcFailed("`dvc` was not found on PATH; run `make setup` and use .venv/bin/archlab") from None
     if check and proc.returncode != 0:
@@ -84,7 +89,7 @@ def push(root: Path) -> dict:
 
 
 def pull(root: Path) -> dict:
-    """A fresh clone's state: `dvc pull --run-cache`, then every DVC import whose data is missing from the source.
+    """A fresh clone's state: `dvc pull --run-cache`, then every DVC import whose data is missing here.
 
     DVC neither pushes nor pulls imported data (it lives at its source), so an import that is not in the workspace
     is fetched with `dvc update`: the source as it is now. Outputs the remote lacks (nothing pushed yet, or a stage
@@ -98,45 +103,39 @@ def pull(root: Path) -> dict:
         if proc.returncode != 0:
             log.warning("dvc pull --run-cache: not everything was in the remote (dvc repro runs those stages):\n  %s",
                         "\n  ".join(lines[-12:]))
-    base = root.resolve()
+    for path, outs in _imports(root):
+        if not all(out.exists() for out in outs):
+            result["imports"].append(_update(root, path))  # fetched from its source
+    return result
+
+
+def _imports(root: Path) -> list[tuple[Path, list[Path]]]:
+    """Each `dvc import-url` / `dvc import` file (relative to `root`) with its output paths."""
     from dvc.repo import Repo
 
+    base = root.resolve()
     with Repo(str(root)) as repo:
-        missing = [(Path(stage.path).relative_to(base), [out.fs_path for out in stage.outs])
-                   for stage in repo.index.stages if stage.is_import]
-    for path, outs in missing:
-        if all(Path(out).exists() for out in outs):
-            continue
-        before = (root / path).read_text()
-        _dvc(["update", str(path)], root)
-        result["imports"].append({"file": str(path), "changed": (root / path).read_text() != before})
-        log.info("%s: fetched from its source (%s)", path, "newer than recorded" if result["imports"][-1]["changed"]
-                 else "as recorded")
-    return result
+        return sorted((Path(stage.path).relative_to(base), [Path(out.fs_path) for out in stage.outs])
+                      for stage in repo.index.stages if stage.is_import)
 
 
 def import_files(root: Path) -> list[Path]:
     """The project's `dvc import-url` / `dvc import` files (.dvc files whose stage is an import)."""
-    from dvc.repo import Repo
+    return [path for path, _ in _imports(root)]
 
-    with Repo(str(root)) as repo:
-        return sorted(Path(stage.path).relative_to(root.resolve()) for stage in repo.index.stages if stage.is_import)
+
+def _update(root: Path, path: Path) -> dict:
+    """`dvc update` one import; returns its record: the .dvc file and whether the update changed it."""
+    before = (root / path).read_text()
+    _dvc(["update", str(path)], root)
+    changed = (root / path).read_text() != before
+    log.info("dvc update %s: %s", path, "newer than recorded" if changed else "as recorded")
+    return {"file": str(path), "changed": changed}
 
 
 def update_imports(root: Path) -> list[dict]:
-    """`dvc update` every import, so files that landed at the source since the import reach this workspace.
-
-    Returns:
-        One record per import: its .dvc file and whether `dvc update` changed it.
-    """
-    records = []
-    for path in import_files(root):
-        before = (root / path).read_text()
-        _dvc(["update", str(path)], root)
-        changed = (root / path).read_text() != before
-        log.info("dvc update %s: %s", path, "new data" if changed else "unchanged")
-        records.append({"file": str(path), "changed": changed})
-    return records
+    """`dvc update` every import, so files that landed at the source since the import reach this workspace."""
+    return [_update(root, path) for path in import_files(root)]
 
 
 def git_tracked_outputs(root: Path) -> list[str]:

@@ -152,7 +152,7 @@ def _steps(job: Job, state: dict) -> None:
         raise DriftBlocked("new data drifted beyond the hard limit; no retraining, the champion keeps serving. "
                            "Review the data, then re-run with --accept-drift or remove it: "
                            + "; ".join(assessment.reasons))
-    env = {**os.environ, "PATH": _path_with_this_python(), "ARCHLAB_PIPELINE_RUN_ID": pipeline_id(job)}
+    env = {**os.environ, "PATH": dvc_state.path_with_this_python(), "ARCHLAB_PIPELINE_RUN_ID": pipeline_id(job)}
     state["stages_run"] = pipeline.repro(root, env, dry=job.dry_run)
     if job.dry_run:
         state.update(status="dry run", exit_code=0, summary=f"would run {len(state['stages_run'])} stage(s); "
@@ -228,13 +228,6 @@ def _leaderboard(root: Path) -> list[dict]:
 
     rows = from_metrics_file(root / EVALUATION) if (root / EVALUATION).is_file() else []
     return [{k: row[k] for k in ("architecture", "accuracy", "macro_f1")} for row in rows[:LEADERBOARD_ROWS]]
-
-
-def _path_with_this_python() -> str:
-    """PATH with this interpreter's bin folder first, so `dvc` and the stages' `python` are the same install."""
-    import sys
-
-    return f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
 
 
 def _record(job: Job, state: dict, reports_dir: Path) -> None:

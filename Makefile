@@ -1,7 +1,7 @@
 # The two commands a new user types: `make run` and `make test`. Both set up .venv once (pinned by
 # requirements/constraints.txt); a second call finds the stamp file and installs nothing. `make run` installs the
 # pipeline's own stack only; the test tools (pytest, JAX for the backend test, Playwright, psycopg2) come with the
-# first `make test`, `make test-fast`, `make lint` or `make bench`.
+# first `make test`, `make test-fast`, `make lint` or `make bench`. scripts/install.sh installs with uv (pip where uv cannot).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -18,14 +18,13 @@ setup: $(STAMP)
 $(STAMP): pyproject.toml requirements/constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "archlab needs Python 3.11+, found " + sys.version.split()[0])'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c requirements/constraints.txt -e .
+	bash scripts/install.sh $(VENV) -e .
 	touch $(STAMP)
 
 setup-dev: $(DEV_STAMP)
 
 $(DEV_STAMP): $(STAMP)
-	$(BIN)/python -m pip install --quiet -c requirements/constraints.txt -e '.[dev]'
+	bash scripts/install.sh $(VENV) -e '.[dev]'
 	touch $(DEV_STAMP)
 
 run: setup

@@ -75,20 +75,9 @@ def noop(ws: Path, repeats: int) -> dict:
     return {"wall_s": round(median(runs), 2), "samples": [round(v, 3) for v in runs], "repeats": repeats}
 
 
-def stages_a_change_reruns(params: dict, arch: str) -> list[str]:
-    """What a change to `train.<arch>.*` must re-run and nothing more: its tune@ (with `tune.trials: 0` a no-op
-    write) and train@ stages, the learning curve when `arch` is on it, evaluate and register."""
-    expected = {f"tune@{arch}", f"train@{arch}", "evaluate", "register"}
-    curve = params.get("evaluate", {})
-    if curve.get("learning_curve") and arch in curve.get("learning_curve_architectures", []):
-        expected.add("learning_curve")
-    return sorted(expected)
-
-
 def one_param(ws: Path, arch: str, key: str, values: list[float]) -> dict:
     """Change `train.<arch>.<key>` to each value in turn (new values: DVC's run cache cannot short-cut them)."""
     path = ws / "params.yaml"
-    expected = stages_a_change_reruns(yaml.safe_load(path.read_text()), arch)
     walls, ran = [], []
     for value in values:
         params = yaml.safe_load(path.read_text())
@@ -98,7 +87,7 @@ def one_param(ws: Path, arch: str, key: str, values: list[float]) -> dict:
         walls.append(sample.wall_s)
         ran.append(stages_run(sample.stdout))
     return {"param": f"train.{arch}.{key}", "values": values, "wall_s": round(median(walls), 1),
-            "samples": [round(w, 1) for w in walls], "stages_run": ran, "expected_stages": expected}
+            "samples": [round(w, 1) for w in walls], "stages_run": ran}
 
 
 def register_cost(ws: Path, project: str, repeats: int) -> dict:

@@ -57,16 +57,6 @@ def test_one_param_change_reruns_only_its_stages_evaluate_and_register(quick_rep
     assert goals["change train.baseline.C"]["met"] is True
 
 
-def test_the_stages_a_change_must_rerun_follow_the_learning_curve_settings():
-    from bench.pipeline import stages_a_change_reruns
-
-    on = {"evaluate": {"learning_curve": [0.5, 1.0], "learning_curve_architectures": ["cnn"]}}
-    assert stages_a_change_reruns(on, "cnn") == ["evaluate", "learning_curve", "register", "train@cnn", "tune@cnn"]
-    assert "learning_curve" not in stages_a_change_reruns(on, "lstm")  # not on the curve
-    off = {"evaluate": {"learning_curve": [], "learning_curve_architectures": ["cnn"]}}
-    assert "learning_curve" not in stages_a_change_reruns(off, "cnn")
-
-
 def test_cold_run_times_every_stage_it_ran(quick_report):
     cold = json.loads((quick_report / "bench.json").read_text())["results"]["pipeline"]["cold"]
     assert list(cold["stage_seconds"]) == cold["stages"] and "train@baseline" in cold["stages"]

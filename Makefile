@@ -11,7 +11,7 @@ export PATH := $(abspath $(BIN)):$(PATH)
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export GX_ANALYTICS_ENABLED ?= false
 
-.PHONY: setup setup-dev browser run run-task test test-fast lint clean retrain-demo bench
+.PHONY: setup setup-dev browser run run-task test test-fast test-durations lint clean retrain-demo bench
 
 setup: $(STAMP)
 
@@ -44,16 +44,22 @@ browser:
 	  $$SUDO apt-get install -y --no-install-recommends chromium || \
 	  { $$SUDO apt-get update && $$SUDO apt-get install -y --no-install-recommends chromium; }; }
 
-# Two workers, each taking whole test files (module fixtures are built once): ~12 min instead of ~20 on 2 cores.
-# `make test TEST_WORKERS=0` runs serially, e.g. to debug one test's output.
+# Two workers, each taking whole test files (module fixtures are built once), longest files first by the last
+# run's seconds (tests/budget.py), so neither worker idles at the end. `make test TEST_WORKERS=0` runs serially, e.g. to debug one test's output. Each run ends with
+# a "suite budget" section: wall, CPU share, tests over 60 s.
 TEST_WORKERS ?= 2
+PYTEST := $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 test: setup-dev browser
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
+	$(PYTEST)
 
 # The quick lane while working: everything but the end-to-end tests (`-m "not slow"`: real `dvc repro`, training
 # every architecture, kill/resume subprocesses). `make test` stays the full suite, and CI's.
 test-fast: setup-dev
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile -m "not slow"
+	$(PYTEST) -m "not slow"
+
+# After a full `make test`: keep its per-test seconds as the order a fresh clone (CI) starts from.
+test-durations:
+	cp .pytest_cache/d/archlab/durations.json tests/durations.json
 
 bench: setup-dev
 	$(BIN)/python -m bench.run --out reports

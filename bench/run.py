@@ -20,16 +20,17 @@ from bench.measure import ROOT, alternated, measure, median
 
 SECTIONS = ("overhead", "inference", "pipeline", "scaling", "startup", "gpu", "tuning", "imbalance",
             "sequence_speed")
-FULL = {"archs": ["cnn", "lstm", "transformer"], "epochs": 15, "repeats": 3, "sizes": [1797, 18000, 60000],
-        "size_repeats": {1797: 3, 18000: 1, 60000: 1}, "inference_images": 1000, "param_values": [0.31],
+FULL = {"archs": ["cnn", "lstm", "transformer"], "epochs": 15, "repeats": 3, "noop_repeats": 3,
+        "sizes": [1797, 18000, 60000], "size_repeats": {1797: 3, 18000: 1, 60000: 1}, "inference_images": 1000,
+        "param_values": [0.31],
         "gpu_args": ["--images", "3000", "--epochs", "3"], "pipeline_params": None, "param": ("cnn", "dropout"),
         # every architecture of params.yaml's train.architectures (feature heads are not tuned)
         "tuning": {"archs": None, "trials": 10, "max_epochs": 30, "grace_epochs": 3, "seeds": [42, 43, 44]},
         # the class_balance comparison the imbalance claim needs (params.yaml's epochs); sequence lengths for speed
         "imbalance": {"archs": ["baseline", "cnn"], "train": {}},
         "sequence": {"lengths": [16, 64, 256, 1024], "samples": 256, "width": 16, "batch_size": 32, "epochs": 3}}
-QUICK = {"archs": ["cnn"], "epochs": 1, "repeats": 1, "sizes": [200, 400], "size_repeats": {200: 1, 400: 1},
-         "inference_images": 20, "param": ("baseline", "C"), "param_values": [0.5],
+QUICK = {"archs": ["cnn"], "epochs": 1, "repeats": 1, "noop_repeats": 1, "sizes": [200, 400],
+         "size_repeats": {200: 1, 400: 1}, "inference_images": 20, "param": ("baseline", "C"), "param_values": [0.5],
          "gpu_args": ["--images", "256", "--epochs", "2", "--archs", "shallow_mlp"],
          "pipeline_params": {"train": {"architectures": ["baseline"], "feature_heads": []},
                              "featurize": {"backbones": []},
@@ -86,7 +87,7 @@ def run_pipeline(config: dict, workdir: Path) -> dict:
         params = _merge(params, config["pipeline_params"])
     ws = workspace.make(workdir / "pipeline", yaml.safe_dump(params, sort_keys=False))
     arch, key = config["param"]
-    return {"cold": pipeline.cold(ws), "noop": pipeline.noop(ws, max(config["repeats"], 3)),
+    return {"cold": pipeline.cold(ws), "noop": pipeline.noop(ws, config["noop_repeats"]),
             "one_param": pipeline.one_param(ws, arch, key, config["param_values"]),
             "register": pipeline.register_cost(ws, params["project"]["name"], config["repeats"])}
 

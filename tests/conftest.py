@@ -14,12 +14,26 @@ import pytest
 from PIL import Image
 
 from archlab.params import Params, parse_params
+from tests import budget
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if not hasattr(config, "workerinput"):  # the controller (or a run without workers) keeps the budget
+        config.pluginmanager.register(budget.SuiteBudget(config), "archlab-suite-budget")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    budget.order_longest_modules_first(config, items)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    budget.worker_sessionfinish(session.config)
 
 
 def make_params(**sections) -> Params:
@@ -117,6 +131,17 @@ def digits_session_dataset(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("digits")
     ingest(make_params(), out_dir=root / "ingested", rejected_csv=root / "rejected.csv")
     return root / "ingested"
+
+
+@pytest.fixture(scope="session")
+def shared_pipeline(tmp_path_factory, worker_id: str) -> Path:
+    """A real `dvc repro` of tests.dvcrepo.SHARED_PARAMS, built once per test session for every xdist worker (the
+    workers' temp folders share a parent). Read its files only: a test that changes params, runs DVC or
+    writes takes its own `tests.dvcrepo.copy_repo` of it."""
+    from tests.dvcrepo import build_shared_pipeline
+
+    base = tmp_path_factory.getbasetemp()
+    return build_shared_pipeline((base.parent if worker_id != "master" else base) / "shared-pipeline")
 
 
 @pytest.fixture(scope="session")

@@ -13,15 +13,17 @@ PIPELINE_FILES = ["dvc.yaml", "stages", "src", "data/raw/README.md", "data/featu
                   ".gitignore"]
 
 
-def image_folder_params(project: str, seed: int, shallow_mlp: str) -> str:
-    """Params for a small image-folder pipeline (what `archlab simulate-arrivals` writes) with two quick models."""
+def image_folder_params(project: str, seed: int, shallow_mlp: str, keras: bool = True) -> str:
+    """Params for a small image-folder pipeline (what `archlab simulate-arrivals` writes) with two quick models, or
+    with the classical baseline alone (`keras=False`: no stage imports TensorFlow, for tests about git, DVC and the
+    registry rather than training)."""
     return f"""\
 task: image_classification
 project: {{name: {project}, seed: {seed}}}
 ingest: {{source: image_dir, path: data/raw, image_size: [8, 8]}}
 validate: {{min_per_class: 2, max_imbalance_ratio: 6.0}}
 train:
-  architectures: [baseline, shallow_mlp]
+  architectures: {"[baseline, shallow_mlp]" if keras else "[baseline]"}
   feature_heads: []
   seeds: []
   baseline: {{C: 1.0}}
@@ -52,6 +54,71 @@ tune: {{trials: 0}}
 evaluate: {{bootstrap_resamples: 100, latency_calls: 5}}
 register: {{metric: accuracy, min_delta: 0.0}}
 """
+
+
+# The pipeline tests that only read a real `dvc repro`'s outputs share (the `shared_pipeline` fixture): every kind
+# of stage once (ingest, validate, featurize, a feature head, tune, train for a classical model and a Keras one,
+# evaluate, register) on the embedded digits, with the smallest settings that still show each stage's behaviour.
+SHARED_PARAMS = """\
+task: image_classification
+project: {name: e2e, seed: 7}
+ingest: {source: digits, path: data/raw}
+validate: {min_per_class: 5}
+train:
+  architectures: [baseline, cnn]
+  feature_heads: [pretrained_head]
+  seeds: []
+  baseline: {C: 1.0}
+  cnn: {epochs: 2, filters: [8], dense_units: 16}
+  pretrained_head: {backbone: vgg16, epochs: 2, hidden_units: 16}
+featurize: {backbones: [vgg16], input_size: 32, pooling: avg, vgg16: {weights: hed-bsds500}}
+tune: {trials: 0}
+evaluate: {bootstrap_resamples: 200, latency_calls: 5}
+register: {metric: accuracy, min_delta: 0.0}
+"""
+
+
+def build_shared_pipeline(root: Path) -> Path:
+    """`root/repo` with SHARED_PARAMS after a real `dvc repro`, built once for every worker of the session.
+
+    The first caller builds it while holding a file lock; later callers (the other xdist worker too) wait for the
+    lock and find it built. A failed build is recorded, so the next caller fails at once with the same message
+    instead of building it again.
+    """
+    from filelock import FileLock
+
+    root.mkdir(parents=True, exist_ok=True)
+    built, failed = root / "built", root / "failed"
+    with FileLock(root / ".lock"):
+        if failed.is_file():
+            raise AssertionError(f"the shared pipeline failed to build earlier in this session:\n{failed.read_text()}")
+        if not built.is_file():
+            try:
+                run(["dvc", "repro"], make_repo(root, SHARED_PARAMS))
+            except AssertionError as error:
+                failed.write_text(str(error))
+                raise
+            built.touch()
+    return root / "repo"
+
+
+def copy_repo(source: Path, target: Path) -> Path:
+    """A copy of a built project that behaves as if it had been built at `target`: its files, git history, DVC
+    cache and MLflow store, with the store's absolute artifact locations pointed at the copy (DVC's own state in
+    .dvc/tmp is left behind; DVC rebuilds it)."""
+    import sqlite3
+
+    shutil.copytree(source, target, symlinks=True,
+                    ignore=lambda folder, names: ["tmp"] if Path(folder) == source / ".dvc" else [])
+    store = target / "mlflow.db"
+    if store.is_file():
+        with sqlite3.connect(store) as db:
+            for (table,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall():
+                for column in db.execute(f"PRAGMA table_info('{table}')").fetchall():
+                    if column[2].upper().startswith(("VARCHAR", "TEXT")):
+                        db.execute(f'UPDATE "{table}" SET "{column[1]}" = replace("{column[1]}", ?, ?)',
+                                   (str(source), str(target)))
+    return target
 
 
 def run(cmd: list[str], cwd: Path, check: bool = True, timeout: int = 600, **env: str):

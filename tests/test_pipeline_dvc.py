@@ -5,34 +5,17 @@ import json
 
 import pytest
 
-from tests.dvcrepo import changed_stages, make_repo, run
+from tests.dvcrepo import SHARED_PARAMS, changed_stages, copy_repo, make_repo, run
 
-PARAMS = """\
-task: image_classification
-project: {name: e2e, seed: 7}
-ingest: {source: digits, path: data/raw}
-validate: {min_per_class: 5}
-train:
-  architectures: [baseline, cnn]
-  feature_heads: [pretrained_head]
-  seeds: []
-  baseline: {C: 1.0}
-  cnn: {epochs: 2, filters: [8], dense_units: 16}
-  pretrained_head: {backbone: vgg16, epochs: 2, hidden_units: 16}
-featurize: {backbones: [vgg16], input_size: 32, pooling: avg, vgg16: {weights: hed-bsds500}}
-tune: {trials: 0}
-evaluate: {bootstrap_resamples: 200, latency_calls: 5}
-register: {metric: accuracy, min_delta: 0.0}
-"""
+PARAMS = SHARED_PARAMS
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def repo(tmp_path_factory):
-    repo = make_repo(tmp_path_factory.mktemp("dvc"), PARAMS)
-    run(["dvc", "repro"], repo)
-    return repo
+def repo(shared_pipeline, tmp_path_factory):
+    """This module's own copy of the session's pipeline: its tests change params and re-run."""
+    return copy_repo(shared_pipeline, tmp_path_factory.mktemp("dvc") / "repo")
 
 
 def test_repro_writes_declared_outputs(repo):
@@ -196,14 +179,14 @@ def test_tune_params_without_trials_leave_the_train_stages_alone(repo):
 
 
 def test_tuning_and_seeds_through_dvc(repo):
-    """Runs last: `tune.trials: 2` and two seeds. Every model (the feature head included) gets a study, its
-    tuned/<arch>.yaml feeds its train stage, and evaluate reports the spread over seeds."""
+    """Runs last: `tune.trials: 2` (one-epoch trials) and two seeds. Every model (the feature head included) gets a
+    study, its tuned/<arch>.yaml feeds its train stage, and evaluate reports the spread over seeds."""
     import mlflow
     import yaml
 
     params = repo / "params.yaml"
-    params.write_text(params.read_text().replace("tune: {trials: 0}", "tune: {trials: 2, max_epochs: 2}")
-                      .replace("seeds: []", "seeds: [7, 8]"))
+    tune = "tune: {trials: 2, max_epochs: 1, grace_epochs: 1}"
+    params.write_text(params.read_text().replace("tune: {trials: 0}", tune).replace("seeds: []", "seeds: [7, 8]"))
     out = run(["dvc", "repro"], repo, timeout=1200).stdout
     for stage in ("tune@baseline", "tune@cnn", "tune_head@pretrained_head", "train@cnn", "train_head@pretrained_head"):
         assert f"Running stage '{stage}'" in out, stage

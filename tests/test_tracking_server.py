@@ -189,28 +189,43 @@ def _race_clone(root, server_uri: str, C: float, dataset):
     return root
 
 
-def _register_stage(root, dataset, decision, lock_uri: str, server_uri: str) -> subprocess.Popen:
+def _register_stage(root, dataset, decision, lock_uri: str, server_uri: str, log) -> subprocess.Popen:
+    """The register stage of one clone as a process of its own, its stderr (the lock messages) into `log`."""
     from tests.conftest import ROOT
 
     command = ["python", str(ROOT / "stages/register.py"), "--params", "params.yaml", "--data", str(dataset),
                "--models", "models", "--evaluation", "metrics/evaluate.json", "--decision", str(decision)]
-    return subprocess.Popen(command, cwd=root, env=subprocess_env(MLFLOW_TRACKING_URI=server_uri,
-                                                                    ARCHLAB_LOCK_URI=lock_uri),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    with open(log, "w") as stderr:
+        return subprocess.Popen(command, cwd=root, env=subprocess_env(MLFLOW_TRACKING_URI=server_uri,
+                                                                        ARCHLAB_LOCK_URI=lock_uri),
+                                stdout=subprocess.DEVNULL, stderr=stderr, text=True)
+
+
+def _wait_until_all_wait_for_the_lock(logs: dict, procs: dict, timeout: float = 300) -> None:
+    """Until every register process has said it is waiting for the promotion lock (the test holds it)."""
+    deadline = time.monotonic() + timeout
+    while not all("waiting for the promotion lock" in path.read_text() for path in logs.values()):
+        for name, proc in procs.items():
+            assert proc.poll() is None, f"{name} exited {proc.returncode} before waiting: {logs[name].read_text()}"
+        assert time.monotonic() < deadline, {name: path.read_text()[-2000:] for name, path in logs.items()}
+        time.sleep(0.2)
 
 
 def test_two_clones_promoting_at_once_move_champion_one_at_a_time(server, tmp_path, digits_session_dataset):
     """Two clones (separate folders, so separate file locks) run the register stage at the same moment against one
-    PostgreSQL-backed server with ARCHLAB_LOCK_URI, ten times. Before each round @champion is a weak model. Every
-    round exactly one decision replaces it; the other was made against the new champion (it re-read the aliases)
-    and promotes only when strictly better; @previous names the model the final champion replaced; both aliases
-    load and predict."""
+    PostgreSQL-backed server with ARCHLAB_LOCK_URI, four times. Before each round @champion is a weak model, and the
+    test holds the promotion lock until both stages are waiting for it, so every round overlaps by construction (no
+    timing guess). Every round exactly one decision replaces the weak champion; the other was made against the new
+    champion (it re-read the aliases) and promotes only when strictly better; @previous names the model the final
+    champion replaced; both aliases load and predict."""
     import mlflow
+    import psycopg2
     from mlflow import MlflowClient
 
     from archlab import model_registry as reg
     from archlab.data.store import read_dataset
     from archlab.evaluation.run import test_split
+    from archlab.promotion_lock import advisory_key
 
     uri, lock_uri = server["uri"], server["database"]
     clones = {name: _race_clone(tmp_path / name, uri, C, digits_session_dataset)
@@ -221,17 +236,24 @@ def test_two_clones_promoting_at_once_move_champion_one_at_a_time(server, tmp_pa
     weak = reg.register_version("race", weak_info["model_uri"], weak_info["run_id"], description="weak",
                                 tags={"archlab.architecture": "baseline"})
     x_test, _, _ = test_split(read_dataset(digits_session_dataset))
-    contended = 0
-    for round_ in range(10):
+    holder = psycopg2.connect(lock_uri.replace("postgresql+psycopg2://", "postgresql://"))
+    holder.autocommit = True
+    for round_ in range(4):
         client.set_registered_model_alias("race", "champion", weak.version)
         for alias in ("previous", "challenger"):
             reg.delete_alias("race", alias)
-        procs = {name: _register_stage(clones[name], digits_session_dataset, tmp_path / f"{name}-{round_}.json",
-                                       lock_uri, uri) for name in ("a", "b")}
-        errors = {name: proc.communicate(timeout=300)[1] for name, proc in procs.items()}
+        logs = {name: tmp_path / f"{name}-{round_}.log" for name in ("a", "b")}
+        with holder.cursor() as cur:
+            cur.execute("SELECT pg_advisory_lock(%s)", (advisory_key("race"),))
+        try:
+            procs = {name: _register_stage(clones[name], digits_session_dataset, tmp_path / f"{name}-{round_}.json",
+                                           lock_uri, uri, logs[name]) for name in ("a", "b")}
+            _wait_until_all_wait_for_the_lock(logs, procs)
+        finally:
+            with holder.cursor() as cur:
+                cur.execute("SELECT pg_advisory_unlock(%s)", (advisory_key("race"),))
         for name, proc in procs.items():
-            assert proc.returncode == 0, errors[name][-3000:]
-        contended += any("waiting for the promotion lock" in text for text in errors.values())
+            assert proc.wait(timeout=300) == 0, logs[name].read_text()[-3000:]
         decisions = {name: json.loads((tmp_path / f"{name}-{round_}.json").read_text()) for name in procs}
         assert all("PostgreSQL advisory lock" in d["lock"] for d in decisions.values())
         first = [d for d in decisions.values() if d["champion_version"] == str(weak.version)]
@@ -251,4 +273,4 @@ def test_two_clones_promoting_at_once_move_champion_one_at_a_time(server, tmp_pa
         for version in (champion.version, previous.version):  # never an alias on a model that fails to load
             frame = mlflow.pyfunc.load_model(f"models:/race/{version}").predict(x_test[:5].astype("float32"))
             assert len(frame) == 5
-    print(f"rounds in which one stage waited for the other's promotion lock: {contended}/10")
+    holder.close()

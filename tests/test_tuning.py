@@ -57,7 +57,7 @@ def test_two_architectures_tuned_on_both_nodes_of_a_cluster(two_node_cluster, ti
     nodes; every trial is accounted for; the best config is the trial with the lowest val loss; running the study
     again resumes the finished one instead of training anew."""
     assert len(two_node_cluster) == 2
-    budget = Budget(trials=3, max_epochs=2, grace_epochs=1)
+    budget = Budget(trials=3, max_epochs=1, grace_epochs=1)  # one-epoch trials: the scheduling is under test
     results = {name: run_study(name, "image_classification", tiny_data, block, budget, tmp_path / name)
                for name, block in (("shallow_mlp", {"hidden_units": 256, "dropout": 0.2}), ("baseline", {"C": 1.0}))}
     nodes = set()
@@ -70,7 +70,7 @@ def test_two_architectures_tuned_on_both_nodes_of_a_cluster(two_node_cluster, ti
         get(name).params.model_validate(result.best_config)
     assert nodes == two_node_cluster
     mlp = results["shallow_mlp"]
-    assert all(1 <= t.epochs <= 2 for t in mlp.trials)
+    assert all(t.epochs == 1 for t in mlp.trials)
     defaults = {"hidden_units": 256, "dropout": 0.2, "learning_rate": 0.001, "batch_size": 64}
     assert any(t.config == defaults for t in mlp.trials), [t.config for t in mlp.trials]  # the user's, tried first
     again = run_study("baseline", "image_classification", tiny_data, {"C": 1.0}, budget, tmp_path / "baseline")
@@ -230,11 +230,11 @@ def test_a_killed_tune_stage_resumes_its_study_when_run_again(tmp_path, digits_d
 
     from tests.conftest import ROOT, subprocess_env
 
-    trials = 6
+    trials = 4  # two run at a time on 2 cores: the kill comes while two or three are still to run
     (tmp_path / "params.yaml").write_text(yaml.safe_dump({
         "project": {"name": "resume", "seed": 3},
         "train": {"architectures": ["shallow_mlp"], "shallow_mlp": {"hidden_units": 32, "patience": 1000}},
-        "tune": {"trials": trials, "max_epochs": 30, "grace_epochs": 30}}))  # no pruning: every trial runs long
+        "tune": {"trials": trials, "max_epochs": 20, "grace_epochs": 20}}))  # no pruning: every trial runs long
     (tmp_path / "validation.json").write_text(json.dumps({"success": True}))
     command = [sys.executable, str(ROOT / "stages" / "tune.py"), "--params", "params.yaml", "--arch", "shallow_mlp",
                "--data", str(digits_dataset), "--validation", "validation.json", "--out", "tuned/shallow_mlp.yaml"]

@@ -179,15 +179,25 @@ def test_tune_params_without_trials_leave_the_train_stages_alone(repo):
 
 
 def test_tuning_and_seeds_through_dvc(repo):
-    """Runs last: `tune.trials: 2` (one-epoch trials) and two seeds. Every model (the feature head included) gets a
-    study, its tuned/<arch>.yaml feeds its train stage, and evaluate reports the spread over seeds."""
+    """Runs last: `tune.trials: 2` (one-epoch trials, on the Ray cluster RAY_ADDRESS names) and two seeds. Every
+    model (the feature head included) gets a study, its tuned/<arch>.yaml feeds its train stage, and evaluate reports
+    the spread over seeds."""
     import mlflow
     import yaml
 
     params = repo / "params.yaml"
     tune = "tune: {trials: 2, max_epochs: 1, grace_epochs: 1}"
     params.write_text(params.read_text().replace("tune: {trials: 0}", tune).replace("seeds: []", "seeds: [7, 8]"))
-    out = run(["dvc", "repro"], repo, timeout=1200).stdout
+    from ray.cluster_utils import Cluster
+
+    # One Ray head for the three tune stages, named by RAY_ADDRESS as a team's cluster would be: each stage joins
+    # it instead of starting a Ray of its own
+    cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 2, "include_dashboard": False})
+    try:
+        out = run(["dvc", "repro"], repo, timeout=1200, RAY_ADDRESS=cluster.address).stdout
+        head_node = cluster.head_node.node_id
+    finally:
+        cluster.shutdown()
     for stage in ("tune@baseline", "tune@cnn", "tune_head@pretrained_head", "train@cnn", "train_head@pretrained_head"):
         assert f"Running stage '{stage}'" in out, stage
     assert "Running stage 'featurize@vgg16'" not in out  # the head's study reads the cached features
@@ -206,7 +216,8 @@ def test_tuning_and_seeds_through_dvc(repo):
     runs = client.search_runs([experiment.experiment_id], max_results=1000)
     for name in ("baseline", "cnn", "pretrained_head"):
         (parent,) = [r for r in runs if r.info.run_name == f"tune-{name}"]
-        assert sum(r.data.tags.get("mlflow.parentRunId") == parent.info.run_id for r in runs) == 2
+        trials = [r for r in runs if r.data.tags.get("mlflow.parentRunId") == parent.info.run_id]
+        assert len(trials) == 2 and {r.data.tags["archlab.ray_node_id"] for r in trials} == {head_node}
     # train@cnn depends on its tuned file: a different choice there makes it (and only it) stale
     tuned = repo / "tuned/cnn.yaml"
     tuned.write_text(yaml.safe_dump({**chosen["cnn"], "dropout": 0.123}))

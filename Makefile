@@ -45,8 +45,8 @@ browser:
 	  { $$SUDO apt-get update && $$SUDO apt-get install -y --no-install-recommends chromium; }; }
 
 # Two workers, each taking whole test files (module fixtures are built once), longest files first by the last
-# run's seconds (tests/budget.py), so neither worker idles at the end. `make test TEST_WORKERS=0` runs serially, e.g. to debug one test's output. Each run ends with
-# a "suite budget" section: wall, CPU share, tests over 60 s.
+# run's seconds (tests/budget.py), so neither worker idles at the end. Each run ends with a "suite budget" section:
+# wall, CPU share, tests over 60 s. `make test TEST_WORKERS=0` runs serially, e.g. to debug one test's output.
 TEST_WORKERS ?= 2
 PYTEST := $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 test: setup-dev browser

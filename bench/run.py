@@ -105,6 +105,7 @@ def run_tuning(config: dict, workdir: Path, args) -> dict:
         budget["seeds"] = [int(s) for s in args.seeds.split(",")]
     if config["pipeline_params"]:
         params = _merge(params, {k: v for k, v in config["pipeline_params"].items() if k != "train"})
+    params["evaluate"]["learning_curve"] = []  # the section reads test scores only: its two repros skip the curve
     ws = workspace.make(workdir / "tuning", yaml.safe_dump(params, sort_keys=False))
     return tuning.compare(ws, budget)
 

@@ -3,9 +3,9 @@
 pytest-xdist hands each worker whole test modules (`--dist loadfile`: a module's fixtures are built once) in
 collection order (`--no-loadscope-reorder`; xdist's default orders modules by their number of tests). Left so,
 the longest module could start last on one worker while the other sits idle, so collection is sorted by each
-module's recorded seconds, longest first (the longest-processing-time rule). The seconds come from this machine's
-last run (`.pytest_cache/d/archlab/durations.json`, merged after every run) or, in a fresh clone, from the
-committed `tests/durations.json` (`make test-durations` copies the former over the latter).
+module's recorded seconds, longest first (the longest-processing-time rule). The seconds come from the committed
+`tests/durations.json`, overlaid by this machine's runs (`.pytest_cache/d/archlab/durations.json`, merged after
+every run; `make test-durations` copies it over the committed file).
 
 Modules, not `xdist_group` marks: with pytest 9.2, xdist 3.8's `--dist loadgroup` no longer tags the node ids it
 schedules by (pytest keeps them in `Node._id`, xdist still writes `_nodeid`), so every test became a unit of its
@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pytest
 
-COMMITTED = Path(__file__).with_name("durations.json")
+COMMITTED = Path("tests/durations.json")  # relative to the project's root (pytest's rootdir)
 LONG_ITEM_S = 60.0  # the report names every test whose setup, call and teardown together took longer
 UNKNOWN_SLOW_S, UNKNOWN_QUICK_S = 30.0, 1.0  # a test with no record yet: guess by its marker
 
@@ -51,16 +51,21 @@ def _machine_jiffies() -> tuple[int, int] | None:
     return sum(fields) - idle, sum(fields)
 
 
+def _read_durations(path: Path) -> dict[str, float]:
+    try:
+        return {k: float(v) for k, v in json.loads(path.read_text()).items()}
+    except (OSError, ValueError, AttributeError):
+        return {}  # missing or damaged: it only costs the ordering
+
+
 def recorded_durations(config: pytest.Config) -> dict[str, float]:
-    """Seconds per test from this machine's last run, else from the committed file; {} when neither exists."""
+    """Seconds per test: the committed file, overlaid by this machine's last runs. Both layers, so a quick-lane
+    run in a fresh clone (which records only the quick tests) leaves the next full run its committed figures."""
+    known = _read_durations(config.rootpath / COMMITTED)
     cache = getattr(config, "cache", None)  # None with `-p no:cacheprovider`
-    for path in (cache.mkdir("archlab") / "durations.json" if cache else None, COMMITTED):
-        if path is not None and path.is_file():
-            try:
-                return {k: float(v) for k, v in json.loads(path.read_text()).items()}
-            except (ValueError, AttributeError):
-                continue  # a damaged file only costs the ordering
-    return {}
+    if cache is not None:
+        known.update(_read_durations(cache.mkdir("archlab") / "durations.json"))
+    return known
 
 
 def order_longest_modules_first(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -109,7 +114,7 @@ class SuiteBudget:
         if getattr(self.config, "cache", None) is None or not self.seconds:
             return
         path = self.config.cache.mkdir("archlab") / "durations.json"
-        merged = recorded_durations(self.config) if path.is_file() else {}
+        merged = recorded_durations(self.config)
         merged.update({k: round(v, 2) for k, v in self.seconds.items()})
         path.write_text(json.dumps(dict(sorted(merged.items())), indent=0))
 

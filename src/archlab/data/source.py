@@ -1,4 +1,4 @@
-"""What every data source yields, and the dispatch from `ingest.source` to the adapter that reads it."""
+"""What every data source yields (`archlab.data.adapters` opens the configured one)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
-
-from archlab.params import IngestParams
 
 
 @dataclass
@@ -38,15 +36,3 @@ class SourceData:
     chunks: Iterator[Chunk]
     rejected: list[Rejected] = field(default_factory=list)
 
-
-def open_source(params: IngestParams) -> SourceData:
-    """Open the configured source (`ingest.source`) for streaming."""
-    from archlab.data import arrays, image_dir
-
-    if params.source == "digits":
-        return arrays.digits(params)
-    if params.source == "npz":
-        return arrays.npz(params)
-    if params.source == "keras":
-        return arrays.keras_dataset(params)
-    return image_dir.image_dir(params)

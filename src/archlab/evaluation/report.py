@@ -1,12 +1,10 @@
-"""The leaderboard as people read it: Markdown for the terminal and git, HTML with the figures."""
+"""What every task's evaluation shares: the ranking rule, the sections under a leaderboard, writing a report.
+
+Each task writes its own leaderboard (the classification one: `archlab.tasks.classification_leaderboard`)."""
 
 from __future__ import annotations
 
-import html
 from pathlib import Path
-
-COLUMNS = ["rank", "architecture", "test accuracy [95% CI]", "macro-F1", "balanced acc.", "log-loss",
-           "vs best (McNemar p)", "params", "size KB", "train s", "latency ms (b=1)", "throughput/s (b=256)"]
 
 
 def rank_key(result: dict, metric) -> tuple[float, float]:
@@ -14,72 +12,6 @@ def rank_key(result: dict, metric) -> tuple[float, float]:
     `archlab.tasks.Metric`, which knows its direction), then the lower latency at batch size 1. Sort ascending by
     it, or take the `min`."""
     return metric.sort_key(result[metric.name]), result.get("latency_ms_batch1", 0.0)
-
-
-def _verdict(row: dict, best: str, alpha: float) -> str:
-    if row["architecture"] == best:
-        return "best"
-    worse = "worse" if row["p_value_vs_best"] < alpha else "no sig. diff."
-    return f"{worse} (p={row['p_value_vs_best']:.3f})"
-
-
-def has_seeds(results: dict[str, dict]) -> bool:
-    """Whether the models were trained once per seed (`train.seeds`): the leaderboard then shows the spread."""
-    return any("seeds" in r for r in results.values())
-
-
-def has_minority(results: dict[str, dict]) -> bool:
-    """Whether the data was made imbalanced (`ingest.imbalance`): the leaderboard then shows the cut classes'
-    mean recall."""
-    return any("minority_recall" in r for r in results.values())
-
-
-def columns(results: dict[str, dict]) -> list[str]:
-    """The leaderboard's headers; with seeds, the test accuracy is the median-seed model's, the spread beside it."""
-    seeds, minority = has_seeds(results), has_minority(results)
-    out = COLUMNS[:2] + (["median-seed test accuracy [95% CI]", "mean ± std over seeds"] if seeds else COLUMNS[2:3])
-    out += COLUMNS[3:5] + (["minority recall"] if minority else []) + [COLUMNS[5]]
-    return out + ["vs best (paired p)" if seeds else COLUMNS[6]] + COLUMNS[7:]
-
-
-def _score(row: dict, key: str) -> str:
-    """A score cell; "-" for a model scored before the key existed (an older metrics/evaluate.json)."""
-    return f"{row[key]:.4f}" if key in row else "-"
-
-
-def _spread(row: dict) -> str:
-    if "seeds" not in row:
-        return "-"
-    return f"{row['test_accuracy_mean']:.4f} ± {row['test_accuracy_std']:.4f} (n={len(row['seeds'])})"
-
-
-def leaderboard_rows(results: dict[str, dict], alpha: float) -> list[list[str]]:
-    """Table cells, best first; each model's verdict against the best comes from the paired test."""
-    from archlab.tasks.classification import CLASSIFICATION_METRICS
-
-    ranked = sorted(results.values(), key=lambda r: rank_key(r, CLASSIFICATION_METRICS[0]))
-    best = ranked[0]["architecture"]
-    seeds, minority = has_seeds(results), has_minority(results)
-    return [[str(i), r["architecture"],
-             f"{r['accuracy']:.4f} [{r['accuracy_ci_low']:.3f}, {r['accuracy_ci_high']:.3f}]",
-             *([_spread(r)] if seeds else []),
-             f"{r['macro_f1']:.4f}", _score(r, "balanced_accuracy"),
-             *([_score(r, "minority_recall")] if minority else []),
-             f"{r['log_loss']:.4f}", _verdict(r, best, alpha), f"{r['param_count']:,}",
-             f"{r['model_size_bytes'] / 1024:.0f}", f"{r['train_seconds']:.1f}", f"{r['latency_ms_batch1']:.2f}",
-             f"{r['throughput_batch256']:,.0f}"]
-            for i, r in enumerate(ranked, start=1)]
-
-
-def method_note(results: dict[str, dict], alpha: float) -> str:
-    """How the interval and the 'vs best' verdict were computed, in one sentence for both report formats."""
-    if not has_seeds(results):
-        return (f"Interval: bootstrap; 'vs best': exact McNemar test on the paired predictions at alpha={alpha} "
-                "('no sig. diff.' means the gap could be chance).")
-    return ("Each architecture was trained once per seed; ranked by its median-seed model's test accuracy (the model "
-            "registered), with the mean and sample standard deviation over seeds beside it. Interval: bootstrap, of "
-            f"the median-seed model; 'vs best': Wilcoxon signed-rank test at alpha={alpha} on each test sample's "
-            "share of seeds right, against the best's ('no sig. diff.' means the gap could be chance or the draw).")
 
 
 def extra_sections(results: dict[str, dict], skipped: dict[str, str]) -> list[str]:
@@ -103,38 +35,6 @@ def extra_sections(results: dict[str, dict], skipped: dict[str, str]) -> list[st
         lines += ["", "## Skipped (not built for this task)", ""]
         lines += [f"- {name}: {reason}" for name, reason in skipped.items()]
     return lines
-
-
-def markdown(results: dict[str, dict], *, alpha: float, n_test: int, dataset: str, task,
-             skipped: dict[str, str] | None = None, extra: list[str] | None = None) -> str:
-    """The classification leaderboard in Markdown; `task` (an `archlab.tasks.Task`) names the samples."""
-    rows = leaderboard_rows(results, alpha)
-    lines = [f"# Leaderboard: {dataset}, {n_test} {task.sample_noun}", "", f"Task: {task.name}.", "",
-             f"Same held-out test split for every model. {method_note(results, alpha)}", "",
-             "| " + " | ".join(columns(results)) + " |", "|" + "---|" * len(columns(results))]
-    lines += ["| " + " | ".join(row) + " |" for row in rows]
-    lines += extra_sections(results, skipped or {}) + (extra or [])
-    return "\n".join(lines) + "\n"
-
-
-def html_report(results: dict[str, dict], *, alpha: float, n_test: int, dataset: str, figures: dict[str, str],
-                task, skipped: dict[str, str] | None = None,
-                extra: list[str] | None = None, claims_html: str = "") -> str:
-    """A self-contained page (figures referenced relative to the report); `claims_html`: the claims section."""
-    rows = leaderboard_rows(results, alpha)
-    head = "".join(f"<th>{html.escape(c)}</th>" for c in columns(results))
-    body = "".join("<tr>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in row) + "</tr>" for row in rows)
-    sections = "\n".join(extra_sections(results, skipped or {}) + (extra or [])).strip()
-    notes = f"<pre>{html.escape(sections)}</pre>" if sections else ""
-    images = "".join(f"<figure><img src='{html.escape(src)}' alt='{html.escape(name)}'>"
-                     f"<figcaption>{html.escape(name)}</figcaption></figure>" for name, src in figures.items())
-    return (f"<!doctype html><html><head><meta charset='utf-8'><title>archlab leaderboard</title><style>"
-            "body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #ccc;"
-            "padding:4px 8px;text-align:right}figure{display:inline-block;margin:1em}</style></head><body>"
-            f"<h1>Leaderboard: {html.escape(dataset)}, {n_test} {html.escape(task.sample_noun)} "
-            f"({html.escape(task.name)})</h1>"
-            f"<p>{html.escape(method_note(results, alpha))}</p>"
-            f"<table><tr>{head}</tr>{body}</table>{notes}{claims_html}<h2>Figures</h2>{images}</body></html>")
 
 
 def write(path: Path, text: str) -> None:

@@ -243,6 +243,7 @@ class ClassificationTask(Task):
 
         from archlab.evaluation import report
         from archlab.evaluation.run import log_to_mlflow
+        from archlab.tasks import classification_leaderboard as leaderboard
 
         metrics = {name: {k: r[k] for k in SCALARS} | {"per_class": r["per_class"]}
                    | {key: r[key] for key in ("imputation", "denoising", "paired_test", "minority_recall", *SEED_KEYS)
@@ -253,11 +254,11 @@ class ClassificationTask(Task):
         n_test = int((dataset.manifest["split"] == "test").sum())
         meta = {"alpha": params.evaluate.alpha, "n_test": n_test, "dataset": dataset.meta["source"],
                 "task": self, "skipped": skipped, "extra": extra}
-        report.write(paths.leaderboard, report.markdown(results, **meta))
+        report.write(paths.leaderboard, leaderboard.markdown(results, **meta))
         shown = {f"{n}: {kind}": str(p.relative_to(paths.html.parent)) for n, f in figures.items()
                  for kind, p in f.items()}
         claims_html = self.write_claims(params, dataset, results, paths)
-        report.write(paths.html, report.html_report(results, figures=shown, claims_html=claims_html, **meta))
+        report.write(paths.html, leaderboard.html_report(results, figures=shown, claims_html=claims_html, **meta))
         best = min(results, key=lambda n: rank_key(results[n], CLASSIFICATION_METRICS[0]))
         reports = [paths.leaderboard, paths.html] + ([paths.claims] if paths.claims is not None else [])
         log_to_mlflow(params, self, results, figures, reports, best, skipped, scalars=SCALARS, test_keys=TEST_KEYS)

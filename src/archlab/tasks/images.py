@@ -123,7 +123,7 @@ class ImagesTask(ClassificationTask):
     def ingest(self, params, out_dir: Path, rejected_csv: Path) -> dict:
         import pandas as pd
 
-        from archlab.data.source import open_source
+        from archlab.data.adapters import open_source
         from archlab.data.splits import SPLITS, assign_splits, imbalance_keep
         from archlab.ingest import dataset_hash, write_rejected
 

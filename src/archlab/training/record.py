@@ -44,6 +44,11 @@ def summary_metrics(trained: Trained, train_seconds: float) -> dict[str, float]:
     }
 
 
+def best_val_key(metrics: dict) -> str:
+    """The summary's best val score: `best_val_accuracy` for a classifier, `best_val_mae` for a forecaster."""
+    return "best_val_accuracy" if "best_val_accuracy" in metrics else "best_val_mae"
+
+
 def write_metrics(path: Path, metrics: dict[str, float]) -> None:
     write_atomically(path, lambda fh: fh.write(json.dumps(metrics, indent=2) + "\n"))
 

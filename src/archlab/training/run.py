@@ -18,10 +18,10 @@ from archlab.data import store
 from archlab.data.profile import DATA_PROFILE
 from archlab.errors import ValidationFailed
 from archlab.params import Params
-from archlab.training.balance import rebalance, sample_figure
+from archlab.training.balance import sample_figure
 from archlab.training.data import TrainingData, load_training_data
-from archlab.training.fit import FitContext, prepare_device
-from archlab.training.record import summary_metrics, write_epoch_plot, write_metrics, write_skipped
+from archlab.training.recipe import Recipe
+from archlab.training.record import best_val_key, summary_metrics, write_epoch_plot, write_metrics, write_skipped
 from archlab.tuning.tuned import tuned_arch_params
 
 log = logging.getLogger(__name__)
@@ -97,7 +97,7 @@ def seed_spread(seeds: list[int], per_seed: list[dict]) -> dict:
     one seed). The test score's spread is evaluate's."""
     if len(seeds) < 2:
         return {}
-    key = "best_val_accuracy" if "best_val_accuracy" in per_seed[0] else "best_val_mae"
+    key = best_val_key(per_seed[0])
     values = [m[key] for m in per_seed]
     return {"seeds": len(seeds), f"{key}_mean": round(statistics.fmean(values), 6),
             f"{key}_std": round(statistics.stdev(values), 6)}
@@ -128,75 +128,81 @@ class SeedJob:
     def train(self, seed: int, folder: Path, checkpoint_root: Path, extra_info: dict | None = None) -> SeedRun:
         """Train with `seed` into `folder` (model, info.json with `extra_info`, history.csv) under its own MLflow
         run."""
-        params, name, arch, arch_params, task, data = (self.params, self.name, self.arch, self.arch_params,
-                                                       self.task, self.data)
+        name, data = self.name, self.data
         folder.mkdir(parents=True, exist_ok=True)
-        tags = {"archlab.architecture": name, "archlab.family": arch.family, "archlab.stage": "train",
-                "archlab.task": params.task, "archlab.seed": str(seed),
+        tags = {"archlab.architecture": name, "archlab.family": self.arch.family, "archlab.stage": "train",
+                "archlab.task": self.params.task, "archlab.seed": str(seed),
                 "archlab.git_commit": git_commit(self.project_root), "archlab.data_hash": data.dataset_hash}
-        fitted_for = task.fitted_for(arch)
+        recipe = Recipe(name, self.arch_params, self.task, seed)
         # The MLflow worker starts first: it imports MLflow and starts the run while this process imports TensorFlow.
-        with tracking_worker.run(params, run_name=name, tags=tags, project_root=self.project_root) as mlflow_run:
-            device_info = prepare_device(arch_params, seed)
+        with tracking_worker.run(self.params, run_name=name, tags=tags, project_root=self.project_root) as mlflow_run:
+            device_info = recipe.prepare()
             mlflow_run.set_tags({"archlab.device": device_info["device"], "archlab.backend": device_info["backend"],
                                  "archlab.precision": device_info["precision"]})
-            checkpoints = checkpoint_dir(checkpoint_root, name, arch_params, data, seed)
-            mlflow_run.log_params({"architecture": name, "family": arch.family, "seed": seed,
-                                   "n_train": len(data.y_train), "n_val": len(data.y_val),
-                                   **tracking.flatten_params(arch_params.model_dump(mode="json"))})
-            for split, context in (("train", "training"), ("val", "validation")):
-                mlflow_run.log_dataset(data.manifest[data.manifest["split"] == split], source=data.source,
-                                       name=f"ingested-{split}", digest=data.dataset_hash, context=context)
-            data_profile = task.training_profile(data)
-            if data_profile is not None:  # what the drift gate of a later retrain compares new data with
-                mlflow_run.log_dict(data_profile, DATA_PROFILE)
-            if self.features_dir is not None:
-                meta = json.loads((self.features_dir / "meta.json").read_text())
-                mlflow_run.log_dataset(data.manifest[data.manifest["split"] != "test"], source=str(self.features_dir),
-                                       name=f"features-{meta['backbone']}", digest=meta["weights_sha256"][:16],
-                                       context="features")
+            self.log_inputs(mlflow_run, seed)
             run_id = mlflow_run.run_id  # a store that cannot be reached stops the stage here, before training
+            checkpoints = checkpoint_dir(checkpoint_root, name, self.arch_params, data, seed)
             started = time.perf_counter()
-            balanced = rebalance(data, arch_params, arch_name=name, task=task, seed=seed,
-                                 uses_features=self.features_dir is not None)
-            ctx = FitContext(seed=seed, checkpoint_dir=checkpoints, on_epoch=mlflow_run.log_epoch,
-                             artifact_dir=folder / "figures", features_dir=self.features_dir,
-                             season=data.meta.get("season"), class_weight=balanced.class_weight)
-            trained = arch.fits[fitted_for](balanced.data, arch_params, ctx)
+            fitted = recipe.fit(data, checkpoint_dir=checkpoints, artifact_dir=folder / "figures",
+                                features_dir=self.features_dir, on_epoch=mlflow_run.log_epoch)
+            trained = fitted.trained
             metrics = summary_metrics(trained, time.perf_counter() - started)
-            if balanced.method != "none":
-                trained.info["class_balance"] = balanced.record(data.class_names)
-                metrics |= {f"synthetic_{data.class_names[c]}": float(n) for c, n in balanced.synthetic.items()}
-                figure = sample_figure(balanced, data.class_names, folder / "figures" / "synthetic_samples.png")
+            if fitted.balanced.method != "none":
+                trained.info["class_balance"] = fitted.balanced.record(data.class_names)
+                metrics |= {f"synthetic_{data.class_names[c]}": float(n) for c, n in fitted.balanced.synthetic.items()}
+                figure = sample_figure(fitted.balanced, data.class_names, folder / "figures" / "synthetic_samples.png")
                 trained.figures += [figure] if figure else []
             if trained.tags:
                 mlflow_run.set_tags(trained.tags)
-            model_path = modelio.save(trained.model, trained.kind, folder)
-            for companion, model in trained.companions.items():
-                model.save(folder / f"{companion}.keras")
-            info = {"architecture": name, "family": arch.family, "task": params.task, "fitted_for": fitted_for,
-                    "kind": trained.kind, "seed": seed,
-                    "model_file": model_path.name,
-                    "class_names": data.class_names, "input_shape": list(data.input_shape),
-                    "run_id": run_id, "data_hash": data.dataset_hash,
-                    "train_seconds": metrics["train_seconds"], "param_count": metrics["param_count"],
-                    "pipeline_run_id": mlflow_run.tags["archlab.pipeline_run_id"], **device_info,
-                    **task.model_info(data, fitted_for, seed), **trained.info, **(extra_info or {})}
-            modelio.write_info(folder, info)
-            write_epoch_plot(folder / "history.csv", trained.history)  # travels with the model (evaluate's input)
-            mlflow_run.log_metrics(metrics)
-            mlflow_run.log_artifacts(trained.figures, "figures")
-            example = task.pyfunc_example(data, info)
-            # The signature's output is the saved file's answer to the example, whatever the task returns: the one
-            # check that the model serves (the file loads and answers), so MLflow's own is skipped.
-            output = task.output_frame(modelio.load(model_path), example, info)
-            info["model_uri"] = mlflow_run.log_pyfunc_model(model_path, folder / modelio.INFO, example, output)
-            modelio.write_info(folder, info)
+            info = {"seed": seed, "run_id": run_id, "train_seconds": metrics["train_seconds"],
+                    "param_count": metrics["param_count"],
+                    "pipeline_run_id": mlflow_run.tags["archlab.pipeline_run_id"], **device_info}
+            self.save(mlflow_run, trained, folder, info, metrics, extra_info or {})
         # The benchmark's MLflow cost: what this process waited for it, and what the worker spent in all.
         metrics["mlflow_seconds"] = round(mlflow_run.waited_s, 3)
         metrics["mlflow_worker_seconds"] = round(mlflow_run.worker_seconds, 3)
-        best = ("val accuracy", metrics["best_val_accuracy"]) if "best_val_accuracy" in metrics else \
-            ("val MAE", metrics["best_val_mae"])
-        log.info("%s (seed %d): best %s %.4f after %d epochs in %.1f s (%d parameters)", name, seed, *best,
+        key = best_val_key(metrics)
+        log.info("%s (seed %d): %s %.4f after %d epochs in %.1f s (%d parameters)", name, seed, key, metrics[key],
                  metrics["epochs_run"], metrics["train_seconds"], metrics["param_count"])
         return SeedRun(metrics, trained.history, checkpoints)
+
+    def log_inputs(self, mlflow_run, seed: int) -> None:
+        """The run's params, its datasets (train, val, cached features) and the data profile a retrain's drift
+        gate compares new data with."""
+        data = self.data
+        mlflow_run.log_params({"architecture": self.name, "family": self.arch.family, "seed": seed,
+                               "n_train": len(data.y_train), "n_val": len(data.y_val),
+                               **tracking.flatten_params(self.arch_params.model_dump(mode="json"))})
+        for split, context in (("train", "training"), ("val", "validation")):
+            mlflow_run.log_dataset(data.manifest[data.manifest["split"] == split], source=data.source,
+                                   name=f"ingested-{split}", digest=data.dataset_hash, context=context)
+        data_profile = self.task.training_profile(data)
+        if data_profile is not None:
+            mlflow_run.log_dict(data_profile, DATA_PROFILE)
+        if self.features_dir is not None:
+            meta = json.loads((self.features_dir / "meta.json").read_text())
+            mlflow_run.log_dataset(data.manifest[data.manifest["split"] != "test"], source=str(self.features_dir),
+                                   name=f"features-{meta['backbone']}", digest=meta["weights_sha256"][:16],
+                                   context="features")
+
+    def save(self, mlflow_run, trained, folder: Path, run_info: dict, metrics: dict, extra_info: dict) -> None:
+        """The model, its companions, info.json and history.csv into `folder`; metrics, figures and the pyfunc
+        model into the MLflow run (info.json gets the model's URI last)."""
+        data, fitted_for = self.data, self.task.fitted_for(self.arch)
+        model_path = modelio.save(trained.model, trained.kind, folder)
+        for companion, model in trained.companions.items():
+            model.save(folder / f"{companion}.keras")
+        info = {"architecture": self.name, "family": self.arch.family, "task": self.params.task,
+                "fitted_for": fitted_for, "kind": trained.kind, "model_file": model_path.name,
+                "class_names": data.class_names, "input_shape": list(data.input_shape), "data_hash": data.dataset_hash,
+                **run_info, **self.task.model_info(data, fitted_for, run_info["seed"]), **trained.info, **extra_info}
+        modelio.write_info(folder, info)
+        write_epoch_plot(folder / "history.csv", trained.history)  # travels with the model (evaluate's input)
+        mlflow_run.log_metrics(metrics)
+        mlflow_run.log_artifacts(trained.figures, "figures")
+        example = self.task.pyfunc_example(data, info)
+        # The signature's output is the saved file's answer to the example, whatever the task returns: the one
+        # check that the model serves (the file loads and answers), so MLflow's own is skipped.
+        output = self.task.output_frame(modelio.load(model_path), example, info)
+        info["model_uri"] = mlflow_run.log_pyfunc_model(model_path, folder / modelio.INFO, example, output)
+        modelio.write_info(folder, info)

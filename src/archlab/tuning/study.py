@@ -92,13 +92,13 @@ def _trainable(config: dict[str, Any], *, data: TrainingData, architecture_name:
 
     from archlab import tasks
     from archlab.architectures.registry import get
-    from archlab.training.balance import rebalance
-    from archlab.training.fit import FitContext, prepare_device
+    from archlab.training.recipe import Recipe
 
-    architecture = get(architecture_name)
-    params = trial_params(architecture, block, config, budget)
+    params = trial_params(get(architecture_name), block, config, budget)
     node_id = ray.get_runtime_context().get_node_id()
-    prepare_device(params, budget.seed)
+    # The same recipe as train@<arch> (class_balance included): every trial fits what the stage would fit.
+    recipe = Recipe(architecture_name, params, tasks.get(task_name), budget.seed)
+    recipe.prepare()
 
     def report(phase: str, epoch: int, metrics: dict[str, float]) -> None:
         tune.report({**{k: float(v) for k, v in metrics.items()}, "phase": phase, "node_id": node_id})
@@ -111,13 +111,8 @@ def _trainable(config: dict[str, Any], *, data: TrainingData, architecture_name:
                 from archlab.features import write_training_files
 
                 features_dir = write_training_files(features, Path(scratch) / "features")
-            # The same class_balance as train@<arch>: every trial fits what the stage would fit.
-            balanced = rebalance(data, params, arch_name=architecture_name, task=tasks.get(task_name),
-                                 seed=budget.seed, uses_features=features_dir is not None)
-            ctx = FitContext(seed=budget.seed, checkpoint_dir=Path(scratch) / "checkpoints", on_epoch=report,
-                             artifact_dir=Path(scratch) / "figures", features_dir=features_dir,
-                             class_weight=balanced.class_weight)
-            trained = architecture.fits[task_name](balanced.data, params, ctx)
+            trained = recipe.fit(data, checkpoint_dir=Path(scratch) / "checkpoints", on_epoch=report,
+                                 artifact_dir=Path(scratch) / "figures", features_dir=features_dir).trained
     except Exception as exc:  # noqa: BLE001 - any error of the config itself (NaN loss, a shape it cannot build)
         if type(exc).__module__.startswith("ray."):
             raise  # Ray's own control flow (a stopped trial), not this config's failure
@@ -190,8 +185,6 @@ def run_study(architecture_name: str, task_name: str, data: TrainingData, block:
     """
     import ray
     from ray import tune
-    from ray.tune.schedulers import ASHAScheduler
-    from ray.tune.search.optuna import OptunaSearch
 
     from archlab.architectures.registry import get
     from archlab.errors import ArchlabError
@@ -207,25 +200,7 @@ def run_study(architecture_name: str, task_name: str, data: TrainingData, block:
                              block=dict(block), budget=budget, features=features),
         {"cpu": budget.cpus_per_trial, "gpu": budget.gpus_per_trial})
     storage_dir = storage_dir.resolve()
-    if tune.Tuner.can_restore(str(storage_dir)):
-        tuner = tune.Tuner.restore(str(storage_dir), trainable=trainable, resume_errored=False,
-                                   restart_errored=False, param_space=space)
-        saved = tuner.get_results()
-        ended = saved.num_terminated + saved.num_errors
-        log.info("%s: resuming the study in %s: %d trials had ended, %d were under way (budget %d trials)",
-                 architecture_name, storage_dir, ended, len(saved) - ended, budget.trials)
-    else:
-        first = _defaults_in_space(architecture.search, architecture.params.model_validate(block).model_dump())
-        searcher = OptunaSearch(metric=METRIC, mode=MODE, seed=budget.seed,
-                                points_to_evaluate=[first] if first and space else None)
-        scheduler = ASHAScheduler(time_attr="training_iteration", max_t=epoch_budget(architecture, budget),
-                                  grace_period=min(budget.grace_epochs, budget.max_epochs), reduction_factor=3)
-        tuner = tune.Tuner(
-            trainable, param_space=space,
-            tune_config=tune.TuneConfig(metric=METRIC, mode=MODE, search_alg=searcher if space else None,
-                                        scheduler=scheduler, num_samples=budget.trials),
-            run_config=tune.RunConfig(name=storage_dir.name, storage_path=str(storage_dir.parent), verbose=0,
-                                      failure_config=tune.FailureConfig(max_failures=budget.max_failures)))
+    tuner = _tuner(architecture, trainable, space, block, budget, storage_dir)
     # Ctrl-C or SIGTERM: archlab's own handler unwinds the stage (MLflow run KILLED, no tuned/ file) and the study
     # saved so far resumes on the next run. Ray's handler would instead end fit() early as if the study were done.
     os.environ["TUNE_DISABLE_SIGINT_HANDLER"] = "1"
@@ -243,3 +218,31 @@ def run_study(architecture_name: str, task_name: str, data: TrainingData, block:
     return StudyResult(architecture=architecture_name,
                        best_config=search_space.decode(architecture.search, best.config) if space else {},
                        best_val_loss=best.best_val_loss, trials=records)
+
+
+def _tuner(architecture, trainable, space: dict, block: Mapping[str, Any], budget: Budget, storage_dir: Path):
+    """The study's Tuner: the one saved in `storage_dir` when an earlier run was interrupted, else a new one
+    (Optuna's TPE, starting from the user's own values when they lie inside the space; ASHA on val loss)."""
+    from ray import tune
+    from ray.tune.schedulers import ASHAScheduler
+    from ray.tune.search.optuna import OptunaSearch
+
+    if tune.Tuner.can_restore(str(storage_dir)):
+        tuner = tune.Tuner.restore(str(storage_dir), trainable=trainable, resume_errored=False,
+                                   restart_errored=False, param_space=space)
+        saved = tuner.get_results()
+        ended = saved.num_terminated + saved.num_errors
+        log.info("%s: resuming the study in %s: %d trials had ended, %d were under way (budget %d trials)",
+                 architecture.name, storage_dir, ended, len(saved) - ended, budget.trials)
+        return tuner
+    first = _defaults_in_space(architecture.search, architecture.params.model_validate(block).model_dump())
+    searcher = OptunaSearch(metric=METRIC, mode=MODE, seed=budget.seed,
+                            points_to_evaluate=[first] if first and space else None)
+    scheduler = ASHAScheduler(time_attr="training_iteration", max_t=epoch_budget(architecture, budget),
+                              grace_period=min(budget.grace_epochs, budget.max_epochs), reduction_factor=3)
+    return tune.Tuner(
+        trainable, param_space=space,
+        tune_config=tune.TuneConfig(metric=METRIC, mode=MODE, search_alg=searcher if space else None,
+                                    scheduler=scheduler, num_samples=budget.trials),
+        run_config=tune.RunConfig(name=storage_dir.name, storage_path=str(storage_dir.parent), verbose=0,
+                                  failure_config=tune.FailureConfig(max_failures=budget.max_failures)))

@@ -11,7 +11,7 @@ export PATH := $(abspath $(BIN)):$(PATH)
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export GX_ANALYTICS_ENABLED ?= false
 
-.PHONY: setup setup-dev browser run run-task test test-fast test-durations lint clean retrain-demo bench
+.PHONY: setup setup-dev browser run run-task test test-fast test-durations deps lint clean retrain-demo bench
 
 setup: $(STAMP)
 
@@ -60,6 +60,10 @@ test-fast: setup-dev
 # After a full `make test`: keep its per-test seconds as the order a fresh clone (CI) starts from.
 test-durations:
 	cp .pytest_cache/d/archlab/durations.json tests/durations.json
+
+# dvc.yaml's code deps from the imports each stage runs (scripts/stage_deps.py); tests/test_stage_deps.py checks them.
+deps: $(DEV_STAMP)
+	$(BIN)/python -m scripts.stage_deps
 
 bench: setup-dev
 	$(BIN)/python -m bench.run --out reports

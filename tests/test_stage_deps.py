@@ -1,4 +1,8 @@
-"""DVC deps that cannot go stale: every stage depends on all the archlab code it runs.
+"""DVC deps that cannot go stale: every stage depends on all the archlab code it runs, and on nothing else.
+
+dvc.yaml's code deps are written by `make deps` (scripts/stage_deps.py, which says how plugins are followed); the
+first test fails when they differ from what it writes, the others check the generated deps against DVC's own
+resolution with every params file.
 
 For each stage of dvc.yaml, resolved by DVC itself with each params file of the project, the test follows the
 stage script's `archlab` imports (transitively, imports inside functions included, and the parent packages each
@@ -18,66 +22,14 @@ import ast
 import re
 import shutil
 import subprocess
-from functools import cache
 from pathlib import Path
 
 import pytest
 
+from scripts.stage_deps import closure, code_deps, generated, imported_names, module_file
 from tests.conftest import ROOT, subprocess_env
 
-SRC = ROOT / "src"
 PARAMS_FILES = [ROOT / "params.yaml", *sorted((ROOT / "params").glob("*.yaml"))]
-RUNS_BY_PATH = {"archlab.tracking": ["archlab.pyfunc_entry"]}
-
-
-def module_file(name: str) -> Path | None:
-    """The source file of an archlab module or package, or None when `name` is not one (an attribute)."""
-    base = SRC.joinpath(*name.split("."))
-    for candidate in (base.with_suffix(".py"), base / "__init__.py"):
-        if candidate.is_file():
-            return candidate
-    return None
-
-
-@cache
-def imports_of(name: str) -> frozenset[str]:
-    """The archlab modules `name` imports anywhere in its file, with the parent packages each import runs."""
-    tree = ast.parse(module_file(name).read_text(encoding="utf-8"))
-    found: set[str] = set()
-    for node in ast.walk(tree):
-        targets = []
-        if isinstance(node, ast.Import):
-            targets = [alias.name for alias in node.names]
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            targets = [node.module] + [f"{node.module}.{alias.name}" for alias in node.names]
-        for target in targets:
-            if not target.startswith("archlab"):
-                continue
-            parts = target.split(".")
-            found.update(".".join(parts[:i]) for i in range(1, len(parts) + 1) if module_file(".".join(parts[:i])))
-    return frozenset(found)
-
-
-def closure(script: Path, *, task: str, arch: str | None) -> set[str]:
-    """Every archlab module a stage script runs: its imports, theirs, and the plugins chosen at run time."""
-    dynamic = {"archlab.tasks": [f"archlab.tasks.{task}"], **RUNS_BY_PATH}
-    if arch is not None:
-        dynamic["archlab.architectures.registry"] = [f"archlab.architectures.zoo.{arch}"]
-    tree = ast.parse(script.read_text(encoding="utf-8"))
-    todo = {a.name for node in ast.walk(tree) if isinstance(node, ast.Import) for a in node.names}
-    todo |= {f"{node.module}.{a.name}" for node in ast.walk(tree)
-             if isinstance(node, ast.ImportFrom) and node.module for a in node.names}
-    todo |= {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
-    todo = {t for t in todo if t.startswith("archlab") and module_file(t)}
-    seen: set[str] = set()
-    while todo:
-        name = todo.pop()
-        if name in seen:
-            continue
-        seen.add(name)
-        todo |= set(imports_of(name)) - seen
-        todo |= {m for m in dynamic.get(name, []) if module_file(m)} - seen
-    return seen
 
 
 def resolved_stages(params_file: Path, tmp_path: Path) -> list[tuple[str, str, list[str]]]:
@@ -106,6 +58,30 @@ def uncovered(stage_cmd: str, deps: list[str], task: str) -> list[str]:
     files = sorted({module_file(m).relative_to(ROOT).as_posix() for m in modules})
     return [f for f in files if not any((ROOT / f).resolve() == d or d in (ROOT / f).resolve().parents
                                         for d in dep_paths)]
+
+
+def test_dvc_yaml_code_deps_are_the_generated_ones():
+    """No missing and no extra code dep: dvc.yaml is what `make deps` writes."""
+    current = (ROOT / "dvc.yaml").read_text(encoding="utf-8")
+    assert generated(current) == current, "dvc.yaml's code deps are stale: run `make deps` and commit dvc.yaml"
+
+
+def test_an_edited_dep_list_is_regenerated_and_type_only_imports_are_left_out():
+    current = (ROOT / "dvc.yaml").read_text(encoding="utf-8")
+    script = "      - stages/evaluate.py\n"
+    extra = current.replace(script, script + "      - src/archlab/cli.py\n", 1)
+    missing = current.replace("      - src/archlab/evaluation/claims.py\n", "", 1)
+    assert extra != current != missing
+    assert generated(extra) == current and generated(missing) == current
+    tree = ast.parse("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from archlab.params import Params\n"
+                     "def f():\n    from archlab import modelio\n")
+    assert imported_names(tree) == {"archlab", "archlab.modelio"}
+    evaluate = code_deps("python stages/evaluate.py --params params.yaml")
+    assert evaluate[0] == "stages/evaluate.py" and "src/archlab/tasks/${task}" in evaluate
+    assert "src/archlab/architectures/zoo/cnn.py" not in evaluate  # evaluate trains nothing
+    assert not any("${item}" in dep for dep in evaluate)
+    train = code_deps("python stages/train.py --arch ${item}")
+    assert "src/archlab/architectures/zoo/${item}.py" in train and "src/archlab/architectures/zoo/cnn.py" not in train
 
 
 @pytest.mark.parametrize("params_file", PARAMS_FILES, ids=[p.name for p in PARAMS_FILES])

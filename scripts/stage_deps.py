@@ -7,8 +7,9 @@ functions included (they run too), `if TYPE_CHECKING:` blocks left out (they nev
 each module (importing a module runs its package's `__init__`). Plugins found at run time are followed the way the
 code finds them:
 
-- the task: `archlab.tasks.get(params.task)` imports the package `src/archlab/tasks/${task}` only; the dep is that
-  templated folder, and the modules outside it are the union over every task, since the task is a param;
+- the task: `archlab.tasks.get(params.task)` imports the package `src/archlab/tasks/${task}/__init__.py` only,
+  and `archlab.tasks.part(params.task, "<part>")` that package's module `<part>.py`; the deps are those templated
+  files, and the modules outside the task package are the union over every task, since the task is a param;
 - the trained architecture: `--arch ${item}` trains the zoo file `src/archlab/architectures/zoo/${item}.py` only;
   the modules the zoo files import are the union over every zoo file;
 - the learning curve trains the architectures listed in `evaluate.learning_curve`, a params list DVC cannot turn
@@ -32,7 +33,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 SRC = ROOT / "src"
 DVC_YAML = ROOT / "dvc.yaml"
-TASK_DEP = "src/archlab/tasks/${task}"
+TASK_DIR = "src/archlab/tasks/${task}"
 ARCH_DEP = "src/archlab/architectures/zoo/${item}.py"
 ZOO = "src/archlab/architectures/zoo"
 ALL_ARCHITECTURES = "*"  # the learning curve's `arch`: every zoo file (the coarse dep)
@@ -71,6 +72,23 @@ def imported_names(tree: ast.Module) -> set[str]:
     return {name for name in found if name.split(".")[0] == "archlab"}
 
 
+def _is_part_call(node: ast.AST) -> bool:
+    """`tasks.part(task, "<literal>")` or `part(task, "<literal>")`."""
+    if not isinstance(node, ast.Call) or len(node.args) < 2:
+        return False
+    func = node.func
+    named = (isinstance(func, ast.Attribute) and func.attr == "part") or (isinstance(func, ast.Name)
+                                                                           and func.id == "part")
+    return named and isinstance(node.args[1], ast.Constant) and isinstance(node.args[1].value, str)
+
+
+@cache
+def parts_called(name: str) -> frozenset[str]:
+    """The task parts module `name` reaches through `archlab.tasks.part(..., "<part>")`."""
+    tree = ast.parse(module_file(name).read_text(encoding="utf-8"))
+    return frozenset(node.args[1].value for node in ast.walk(tree) if _is_part_call(node))
+
+
 @cache
 def imports_of(name: str) -> frozenset[str]:
     """The archlab modules `name` imports anywhere in its file, with the parent packages each import runs."""
@@ -83,6 +101,14 @@ def imports_of(name: str) -> frozenset[str]:
 
 def task_names() -> list[str]:
     return sorted(p.parent.name for p in (SRC / "archlab/tasks").glob("*/__init__.py"))
+
+
+@cache
+def common_task_files() -> frozenset[str]:
+    """The file names every task package has (its `__init__.py` and the parts): templated with `${task}`. A
+    module only one task has is a dep by its own path (it is there whatever the task)."""
+    packages = [p.parent for p in (SRC / "archlab/tasks").glob("*/__init__.py")]
+    return frozenset.intersection(*(frozenset(f.name for f in package.glob("*.py")) for package in packages))
 
 
 def zoo_names() -> list[str]:
@@ -105,6 +131,8 @@ def closure(script: Path, *, task: str, arch: str | None) -> set[str]:
         seen.add(name)
         todo |= set(imports_of(name)) - seen
         todo |= {m for m in dynamic.get(name, []) if module_file(m)} - seen
+        todo |= {f"archlab.tasks.{task}.{part}" for part in parts_called(name)
+                 if module_file(f"archlab.tasks.{task}.{part}")} - seen
     return seen
 
 
@@ -125,8 +153,8 @@ def code_deps(cmd: str) -> list[str]:
         own_task = f"src/archlab/tasks/{task}/"
         for arch in archs:
             for path in map(_path, closure(ROOT / script.group(1), task=task, arch=arch)):
-                if path.startswith(own_task):
-                    deps.add(TASK_DEP)
+                if path.startswith(own_task) and path.removeprefix(own_task) in common_task_files():
+                    deps.add(f"{TASK_DIR}/{path.removeprefix(own_task)}")
                 elif templated_arch and path == f"{ZOO}/{arch}.py":
                     deps.add(ARCH_DEP)
                 elif learning_curve and path.startswith(f"{ZOO}/"):

@@ -119,7 +119,7 @@ def test_registry_champion_rules_and_rollback(workspace):
     assert again["decision"] == "kept" and reg.alias_version(project, reg.CHAMPION).version == champion.version
 
     from archlab.data.store import read_dataset
-    from archlab.evaluation.run import test_split
+    from archlab.evaluation.split import test_split
 
     x_test, y_test, _ = test_split(read_dataset(dataset))
     other = next(name for name in ARCHS if name != best)
@@ -165,7 +165,7 @@ def test_a_challenger_that_fails_to_load_moves_no_alias(workspace, tmp_path):
     broken = reg.register_version(project, _model_uri(root, "shallow_mlp"), _run_id(root, "shallow_mlp"),
                                   description="x", tags={"archlab.architecture": "shallow_mlp"})
     from archlab.data.store import read_dataset
-    from archlab.evaluation.run import test_split
+    from archlab.evaluation.split import test_split
 
     x_test, y_test, _ = test_split(read_dataset(dataset))
     reg.set_alias(project, reg.CHAMPION, broken.version)
@@ -198,7 +198,7 @@ def test_a_champion_moved_while_it_was_scored_makes_the_promotion_start_over(wor
     the old champion is dropped, the new champion is scored, and the aliases read back as the final decision says."""
     root, params, results, dataset = workspace
     from archlab.data.store import read_dataset
-    from archlab.evaluation.run import test_split
+    from archlab.evaluation.split import test_split
 
     project = "movedproj"
     x_test, y_test, _ = test_split(read_dataset(dataset))

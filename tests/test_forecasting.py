@@ -13,7 +13,7 @@ from archlab.data.store import read_dataset
 from archlab.errors import DataError, ParamsError, ValidationFailed
 from archlab.ingest import ingest
 from archlab.params import SplitParams
-from archlab.tasks.forecasting.evaluate import forecast_errors
+from archlab.tasks.forecasting.errors import forecast_errors
 from archlab.tasks.forecasting.series import chronological_split, seasonal_scale, windows
 from archlab.validation.run import validate
 from tests.conftest import make_params

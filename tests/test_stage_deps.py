@@ -77,11 +77,25 @@ def test_an_edited_dep_list_is_regenerated_and_type_only_imports_are_left_out():
                      "def f():\n    from archlab import modelio\n")
     assert imported_names(tree) == {"archlab", "archlab.modelio"}
     evaluate = code_deps("python stages/evaluate.py --params params.yaml")
-    assert evaluate[0] == "stages/evaluate.py" and "src/archlab/tasks/${task}" in evaluate
-    assert "src/archlab/architectures/zoo/cnn.py" not in evaluate  # evaluate trains nothing
-    assert not any("${item}" in dep for dep in evaluate)
+    assert evaluate[0] == "stages/evaluate.py" and "src/archlab/tasks/${task}/evaluate.py" in evaluate
+    assert "src/archlab/tasks/${task}/ingest.py" not in evaluate  # only the stage's own part of the task
+    assert "src/archlab/architectures/zoo/cnn.py" not in evaluate and not any("${item}" in d for d in evaluate)
     train = code_deps("python stages/train.py --arch ${item}")
     assert "src/archlab/architectures/zoo/${item}.py" in train and "src/archlab/architectures/zoo/cnn.py" not in train
+
+
+def test_a_change_re_runs_exactly_the_stages_that_run_the_changed_code(tmp_path):
+    """The issue's three checks on dvc.yaml as DVC resolves it with params.yaml (`dvc status` after a real edit:
+    the closing note)."""
+    stages = resolved_stages(ROOT / "params.yaml", tmp_path)
+
+    def depending_on(path: str) -> set[str]:
+        return {name for name, _, deps in stages if any(path == d or path.startswith(d.rstrip("/") + "/")
+                                                         for d in deps)}
+
+    assert depending_on("src/archlab/evaluation/claims.py") == {"evaluate"}
+    assert depending_on("src/archlab/architectures/zoo/cnn.py") == {"tune@cnn", "train@cnn", "learning_curve"}
+    assert depending_on("src/archlab/tasks/image_classification/ingest.py") == {"ingest"}
 
 
 @pytest.mark.parametrize("params_file", PARAMS_FILES, ids=[p.name for p in PARAMS_FILES])

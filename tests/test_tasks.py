@@ -18,9 +18,15 @@ TASK_NAME_BRANCH = re.compile(r'task ?==|TABULAR|FORECASTING|TEXT_TO_IMAGE|"fore
 def test_every_task_package_is_discovered_and_complete():
     found = tasks.registry()
     assert sorted(found) == ["forecasting", "image_classification", "tabular_classification", "text_to_image"]
+    functions = {"ingest": "ingest", "validate": "validate", "evaluate": "evaluate", "register": "scorer"}
+    assert set(functions) == set(tasks.PARTS)
     for name, task in found.items():
         assert task.name == name and task.sources and task.metrics and task.inputs
         assert task.metric(None) is task.metrics[0]
+        for part, function in functions.items():  # every stage part, under the same module name in every task
+            assert callable(getattr(tasks.part(name, part), function)), (name, part)
+    with pytest.raises(ValueError, match="unknown task part 'train'"):
+        tasks.part("forecasting", "train")
 
 
 def test_a_metric_knows_its_direction():

@@ -96,7 +96,7 @@ def test_the_generator_reads_the_caption_and_the_control_cannot(generators):
 
     from archlab.architectures.zoo.cross_attention import generate
     from archlab.tasks.text_to_image.captions import encode
-    from archlab.tasks.text_to_image.evaluate import judged_match
+    from archlab.tasks.text_to_image.judge import judged_match
 
     data, trained = generators
     judge = LogisticRegression(max_iter=3000).fit(data.x_train.reshape(len(data.x_train), -1),

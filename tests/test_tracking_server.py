@@ -224,7 +224,7 @@ def test_two_clones_promoting_at_once_move_champion_one_at_a_time(server, tmp_pa
 
     from archlab import model_registry as reg
     from archlab.data.store import read_dataset
-    from archlab.evaluation.run import test_split
+    from archlab.evaluation.split import test_split
     from archlab.promotion_lock import advisory_key
 
     uri, lock_uri = server["uri"], server["database"]

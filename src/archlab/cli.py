@@ -111,7 +111,8 @@ def promote(version: str = typer.Argument(..., help="version of the project's re
         tracking.configure(loaded)
         evaluation_path = Path("metrics/evaluate.json")
         evaluation = json.loads(evaluation_path.read_text()) if evaluation_path.is_file() else {}
-        scorer = tasks.get(loaded.task).scorer(read_dataset("data/ingested"), Path("models"), evaluation)
+        scorer = tasks.part(loaded.task, "register").scorer(tasks.get(loaded.task), read_dataset("data/ingested"),
+                                                             Path("models"), evaluation)
         with promotion_lock(loaded.project.name, tracking.store_root()):
             score = promotion.force_promote(loaded.project.name, version, scorer, loaded.task_metric)
     except ArchlabError as exc:

@@ -53,4 +53,4 @@ def ingest(params: Params, out_dir: str | Path, rejected_csv: str | Path) -> dic
     Returns:
         The dataset's meta (also written to meta.json).
     """
-    return tasks.get(params.task).ingest(params, Path(out_dir), Path(rejected_csv))
+    return tasks.part(params.task, "ingest").ingest(tasks.get(params.task), params, Path(out_dir), Path(rejected_csv))

@@ -92,7 +92,7 @@ def learning_curve(params: Params, *, data_dir: Path, models_dir: Path, tuned_di
     """Train and score every listed architecture at every fraction; write `out_path` (JSON) and return it."""
     from archlab import modelio
     from archlab.data.store import read_dataset
-    from archlab.evaluation.run import test_split
+    from archlab.evaluation.split import test_split
     from archlab.files import write_atomically
     from archlab.training.data import load_training_data
 

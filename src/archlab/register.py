@@ -10,7 +10,7 @@ from archlab import model_registry as reg
 from archlab import modelio, tasks, tracking
 from archlab.data.store import read_dataset
 from archlab.evaluation.report import rank_key
-from archlab.evaluation.run import test_split
+from archlab.evaluation.split import test_split
 from archlab.params import Params
 from archlab.promotion import decide_and_apply
 from archlab.promotion_lock import promotion_lock
@@ -55,7 +55,7 @@ def register(params: Params, *, data_dir: Path, models_dir: Path, evaluation_pat
     evaluation = json.loads(evaluation_path.read_text())
     dataset = read_dataset(data_dir)
     _, y_test, _ = test_split(dataset)
-    scorer = tasks.get(params.task).scorer(dataset, models_dir, evaluation)
+    scorer = tasks.part(params.task, "register").scorer(tasks.get(params.task), dataset, models_dir, evaluation)
     infos = {name: modelio.read_info(models_dir / name) for name in params.model_names}
     # not built for this task: passed over; trained once per seed (train.seeds): the median-seed model evaluate chose
     infos = {name: modelio.read_info(modelio.seed_folder(models_dir / name, evaluation[name].get("median_seed")))

@@ -6,28 +6,14 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
-
 from archlab import modelio, tasks, tracking
 from archlab.data.store import read_dataset
 from archlab.errors import DataError
+from archlab.evaluation.split import test_split
 from archlab.params import Params
 from archlab.tasks.base import EvaluationPaths
 
 log = logging.getLogger(__name__)
-
-
-def test_split(dataset) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:
-    """The test split, after checking that none of its samples (by id or content) is in train or val."""
-    x_test, y_test, rows = dataset.split("test")
-    seen = dataset.manifest[dataset.manifest["split"] != "test"]
-    overlap = set(rows["id"]) & set(seen["id"]) or set(rows["content_hash"]) & set(seen["content_hash"])
-    if overlap:
-        raise DataError(f"test samples also in train/val: {sorted(overlap)[:5]}; re-run ingest and validate")
-    if len(rows) == 0:
-        raise DataError("the test split is empty; check ingest.split")
-    return x_test, y_test, rows
 
 
 def skipped_models(names: list[str], models_dir: Path) -> dict[str, str]:
@@ -102,7 +88,8 @@ def evaluate(params: Params, *, data_dir: Path, models_dir: Path, metrics_path: 
                             bench=bench_path)
     if claims_path is not None:
         claims_path.unlink(missing_ok=True)
-    results = task.evaluate(params, dataset, scored, skipped, models_dir=models_dir, paths=paths)
+    results = tasks.part(params.task, "evaluate").evaluate(task, params, dataset, scored, skipped,
+                                                            models_dir=models_dir, paths=paths)
     if claims_path is not None and not claims_path.is_file():  # a task whose evaluation checks no claim
         from archlab.evaluation import claims, report
 

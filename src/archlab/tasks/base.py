@@ -18,7 +18,6 @@ if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
 
-    from archlab.data.store import Dataset
     from archlab.params import Params
     from archlab.training.data import TrainingData
 
@@ -77,6 +76,9 @@ class EvaluationPaths:
 
 class Task:
     """Base of every task. Subclasses set the class attributes and implement the methods that raise here.
+
+    What only one stage does lives in the task's parts, not here (`archlab.tasks.part`): `ingest.ingest`,
+    `validate.validate`, `evaluate.evaluate` and `register.scorer`, each called with the task as first argument.
 
     Attributes:
         name: the value of `task:` in params.yaml and the key of `fits` in the zoo files.
@@ -146,15 +148,7 @@ class Task:
         return (f"{architecture.name} is built for {supported}; task {self.name} gives {self.inputs}, "
                 "which it has no builder for")
 
-    # -- stages -------------------------------------------------------------------------------------------------
-    def ingest(self, params: Params, out_dir: Path, rejected_csv: Path) -> dict:
-        """Read `ingest.source` and publish the dataset folder; returns its meta (also in meta.json)."""
-        raise self._not_implemented("ingest")
-
-    def validate(self, dataset: Dataset, params: Params, docs_dir: Path) -> list:
-        """Run the task's expectation suite; returns the evaluated checks."""
-        raise self._not_implemented("validate")
-
+    # -- what train, serve and predict read ----------------------------------------------------------------------
     def training_profile(self, data: TrainingData) -> dict | None:
         """What a later retrain's drift gate compares new data with (None: the task has no drift gate)."""
         return None
@@ -170,15 +164,6 @@ class Task:
     def output_frame(self, model, samples, info: dict) -> pd.DataFrame:
         """What `predict` and `serve` answer for `samples` (the pyfunc's own predict calls this)."""
         raise self._not_implemented("output_frame")
-
-    def evaluate(self, params: Params, dataset: Dataset, names: list[str], skipped: dict[str, str], *,
-                 models_dir: Path, paths: EvaluationPaths) -> dict[str, dict]:
-        """Score every model on the test split and write every evaluation output; returns the results."""
-        raise self._not_implemented("evaluate")
-
-    def scorer(self, dataset: Dataset, models_dir: Path, evaluation: dict) -> Scorer:
-        """Test inputs for the registry's re-score, and how to score a version's output on them."""
-        raise self._not_implemented("scorer")
 
     # -- the command line ---------------------------------------------------------------------------------------
     def describe(self, meta: dict) -> str:

@@ -34,7 +34,7 @@ def validate(params: Params, dataset_dir: str | Path, report_path: str | Path, d
     dataset = read_dataset(dataset_dir)
     docs_dir, report_path = Path(docs_dir), Path(report_path)
     shutil.rmtree(docs_dir, ignore_errors=True)
-    checks = tasks.get(params.task).validate(dataset, params, docs_dir)
+    checks = tasks.part(params.task, "validate").validate(tasks.get(params.task), dataset, params, docs_dir)
     summary = summarise(checks)
     report_path.parent.mkdir(parents=True, exist_ok=True)
     report_path.write_text(json.dumps(summary, indent=2) + "\n")

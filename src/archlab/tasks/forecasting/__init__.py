@@ -11,9 +11,10 @@ import pandas as pd
 
 from archlab import modelio
 from archlab.tasks import register
-from archlab.tasks.base import Column, EvaluationPaths, Metric, Scorer, Task, numeric_samples
+from archlab.tasks.base import Column, Metric, Task, numeric_samples
 
 log = logging.getLogger(__name__)
+SERIES = "series.csv"  # data/ingested/series.csv: the whole series, as ingest cleaned it
 
 
 class Forecasting(Task):
@@ -36,18 +37,6 @@ class Forecasting(Task):
                 f"{meta['interpolated']} interpolated) -> {meta['count']} windows of {meta['window']} predicting "
                 f"{meta['horizon']}")
 
-    def ingest(self, params, out_dir: Path, rejected_csv: Path) -> dict:
-        from archlab.tasks.forecasting.ingest import ingest_series
-
-        return ingest_series(params, out_dir, rejected_csv, self.name)
-
-    def validate(self, dataset, params, docs_dir: Path) -> list:
-        from archlab.tasks.forecasting.ingest import SERIES
-        from archlab.tasks.forecasting.suite import run_series_suite
-
-        return run_series_suite(pd.read_csv(dataset.folder / SERIES), dataset.manifest,
-                                min_windows=params.validate_.min_per_class, docs_dir=docs_dir)
-
     def model_info(self, data, fitted_for: str, seed: int) -> dict:
         return {"horizon": int(data.y_train.shape[1])}
 
@@ -61,45 +50,6 @@ class Forecasting(Task):
         if windows.ndim == 2:  # windows given as (N, W)
             windows = windows[..., None]
         return forecasts_frame(modelio.predict_values(model, windows))
-
-    def evaluate(self, params, dataset, names: list[str], skipped: dict[str, str], *, models_dir: Path,
-                 paths: EvaluationPaths) -> dict[str, dict]:
-        from archlab.evaluation import report
-        from archlab.evaluation.run import log_to_mlflow, test_split
-        from archlab.tasks.forecasting import evaluate as forecast
-        from archlab.tasks.forecasting.ingest import SERIES
-
-        x_test, y_test, rows = test_split(dataset)
-        metric = self.metric(params.register_.metric)
-        results, predictions = {}, {}
-        for name in names:
-            results[name], predictions[name] = forecast.score_forecaster(name, models_dir / name, x_test, y_test,
-                                                                         dataset.meta["mase_scale"], params)
-            log.info("%s: test RMSE %.4f, MAE %.4f, MASE %.3f", name, results[name]["rmse"], results[name]["mae"],
-                     results[name]["mase"])
-        best = min(results, key=lambda n: report.rank_key(results[n], metric))
-        figures = forecast.write_outputs(results=results, predictions=predictions, y_test=y_test, rows=rows,
-                                         meta=dataset.meta, metric=metric, skipped=skipped, paths=paths,
-                                         series=pd.read_csv(dataset.folder / SERIES))
-        log_to_mlflow(params, self, results, {"": figures}, [paths.leaderboard, paths.html], best, skipped,
-                      scalars=forecast.SCALARS, test_keys=tuple(m.name for m in self.metrics), headline=metric.name)
-        return results
-
-    def scorer(self, dataset, models_dir: Path, evaluation: dict) -> Scorer:
-        from archlab.errors import ArchlabError
-        from archlab.evaluation.run import test_split
-        from archlab.tasks.forecasting.evaluate import forecast_errors
-
-        x_test, y_test, _ = test_split(dataset)
-        scale = dataset.meta["mase_scale"]
-
-        def score(output: pd.DataFrame, metric: Metric) -> float:
-            predicted = output.to_numpy(dtype=np.float64)
-            if predicted.shape != y_test.shape:
-                raise ArchlabError(f"forecasts of shape {predicted.shape}, expected {y_test.shape}")
-            return float(forecast_errors(y_test, predicted, scale)[metric.name])
-
-        return Scorer(inputs=np.asarray(x_test, dtype=np.float32), score=score)
 
     def leaderboard_columns(self) -> list[Column]:
         return [Column("rmse", "RMSE"), Column("mae", "MAE"), Column("mase", "MASE", ".3f"),

@@ -16,20 +16,15 @@ import pandas as pd
 
 from archlab import modelio
 from archlab.evaluation import latency, report
+from archlab.evaluation.run import log_to_mlflow
+from archlab.evaluation.split import test_split
 from archlab.figures import line_chart
 from archlab.params import Params
+from archlab.tasks.forecasting.errors import forecast_errors
 
 log = logging.getLogger(__name__)
 SCALARS = ("rmse", "mae", "mase", "param_count", "model_size_bytes", "train_seconds", "latency_ms_batch1",
            "throughput_batch256")
-
-
-def forecast_errors(y_true: np.ndarray, predicted: np.ndarray, mase_scale: float) -> dict:
-    """MAE, RMSE, MASE over all (window, step) pairs, and MAE per horizon step."""
-    error = np.asarray(predicted, dtype=np.float64) - np.asarray(y_true, dtype=np.float64)
-    mae = float(np.mean(np.abs(error)))
-    return {"mae": mae, "rmse": float(np.sqrt(np.mean(error ** 2))), "mase": mae / mase_scale,
-            "mae_by_step": [float(v) for v in np.mean(np.abs(error), axis=0)]}
 
 
 def score_forecaster(name: str, folder: Path, x_test, y_test, mase_scale: float,
@@ -101,3 +96,25 @@ def write_outputs(*, results, predictions, y_test, rows, meta, metric, skipped, 
     report.write(paths.html, f"<!doctype html><html><head><meta charset='utf-8'><title>archlab forecasting"
                                 f"</title></head><body><pre>{escape.escape(text)}</pre>{shown}</body></html>")
     return figures
+
+
+def evaluate(task, params, dataset, names: list[str], skipped: dict[str, str], *, models_dir: Path,
+             paths) -> dict[str, dict]:
+    """The evaluate part of the task: every forecaster scored on the test windows, the reports and MLflow records."""
+    from archlab.tasks.forecasting import SERIES
+
+    x_test, y_test, rows = test_split(dataset)
+    metric = task.metric(params.register_.metric)
+    results, predictions = {}, {}
+    for name in names:
+        results[name], predictions[name] = score_forecaster(name, models_dir / name, x_test, y_test,
+                                                                     dataset.meta["mase_scale"], params)
+        log.info("%s: test RMSE %.4f, MAE %.4f, MASE %.3f", name, results[name]["rmse"], results[name]["mae"],
+                 results[name]["mase"])
+    best = min(results, key=lambda n: report.rank_key(results[n], metric))
+    figures = write_outputs(results=results, predictions=predictions, y_test=y_test, rows=rows,
+                                     meta=dataset.meta, metric=metric, skipped=skipped, paths=paths,
+                                     series=pd.read_csv(dataset.folder / SERIES))
+    log_to_mlflow(params, task, results, {"": figures}, [paths.leaderboard, paths.html], best, skipped,
+                  scalars=SCALARS, test_keys=tuple(m.name for m in task.metrics), headline=metric.name)
+    return results

@@ -19,10 +19,10 @@ from archlab.data.splits import SPLITS
 from archlab.errors import DataError
 from archlab.ingest import dataset_hash, write_rejected
 from archlab.params import Params
+from archlab.tasks.forecasting import SERIES
 from archlab.tasks.forecasting.series import chronological_split, open_series, seasonal_scale, step_unit, windows
 
 log = logging.getLogger(__name__)
-SERIES = "series.csv"
 
 
 def ingest_series(params: Params, out_dir: str | Path, rejected_csv: str | Path, task_name: str) -> dict:
@@ -74,3 +74,8 @@ def ingest_series(params: Params, out_dir: str | Path, rejected_csv: str | Path,
              "%d, splits %s", series.name, f"{series.filled:,}", f"{meta['n_values']:,}", unit, series.missing_dates,
              series.frequency, meta["count"], p.window, p.horizon, meta["split_counts"])
     return meta
+
+
+def ingest(task, params: Params, out_dir: Path, rejected_csv: Path) -> dict:
+    """The ingest part of the task: the series into data/ingested/ as windows."""
+    return ingest_series(params, out_dir, rejected_csv, task.name)

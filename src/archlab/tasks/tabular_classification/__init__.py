@@ -26,36 +26,6 @@ class TabularClassification(ClassificationTask):
         return (f"{meta['count']} {meta['source']} rows x {len(meta['feature_names'])} features, "
                 f"{meta['n_classes']} classes")
 
-    def ingest(self, params, out_dir: Path, rejected_csv: Path) -> dict:
-        from archlab.tasks.tabular_classification.ingest import ingest_table
-
-        return ingest_table(params, out_dir, rejected_csv, self.name)
-
-    def validate(self, dataset, params, docs_dir: Path) -> list:
-        from archlab.tasks.tabular_classification.suite import run_table_suite
-
-        return run_table_suite(dataset.images, dataset.manifest, dataset.meta,
-                               max_null_fraction=params.validate_.max_null_fraction,
-                               min_per_class=params.validate_.min_per_class,
-                               max_imbalance_ratio=params.validate_.max_imbalance_ratio, docs_dir=docs_dir)
-
-    def extra_scores(self, results: dict, dataset, models_dir: Path, params) -> None:
-        """Imputation RMSE on the test split's masked cells, for every model that imputes (the tabular rbm)."""
-        from archlab import modelio
-        from archlab.tasks.tabular_classification.imputation import imputation_scores
-
-        truth = dataset.truth("test")
-        if truth is None:
-            return
-        x_train = dataset.split("train")[0]
-        x_test = dataset.split("test")[0]
-        for name in results:
-            scores = imputation_scores(modelio.load(models_dir / name), x_test, np.asarray(truth), x_train)
-            if scores is not None:
-                results[name]["imputation"] = scores
-                log.info("%s: imputation RMSE %.4f vs mean imputation %.4f (standardised units, %d cells)", name,
-                         scores["imputation_rmse"], scores["mean_imputation_rmse"], scores["imputed_cells"])
-
     def model_info(self, data, fitted_for: str, seed: int) -> dict:
         """The column layout and id column: `predict` and `serve` take the raw columns and encode them."""
         return {"columns": data.meta.get("columns") or [{"name": n, "kind": "numeric"}

@@ -88,3 +88,8 @@ def ingest_table(params: Params, out_dir: str | Path, rejected_csv: str | Path, 
     log.info("ingested %d rows x %d features of %d classes from %s (%d cells masked), splits %s", meta["count"],
              len(table.feature_names), meta["n_classes"], table.name, meta["masked_cells"], meta["split_counts"])
     return meta
+
+
+def ingest(task, params: Params, out_dir: Path, rejected_csv: Path) -> dict:
+    """The ingest part of the task: the table into data/ingested/."""
+    return ingest_table(params, out_dir, rejected_csv, task.name)

@@ -13,16 +13,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from archlab import modelio
-from archlab.data import store
-from archlab.errors import ArchlabError, DataError
+from archlab.errors import ArchlabError
 from archlab.tasks import register
-from archlab.tasks.base import Column, Metric, Scorer, numeric_samples
+from archlab.tasks.base import Column, Metric, numeric_samples
 from archlab.tasks.images import ImagesTask, read_image_inputs
 
 log = logging.getLogger(__name__)
 CAPTION_TOKENS = 8  # longer than any template's caption
-GENERATION_KEYS = ("caption_match", "caption_match_ci_low", "caption_match_ci_high")
 
 
 class TextToImage(ImagesTask):
@@ -38,23 +35,6 @@ class TextToImage(ImagesTask):
         """A model trained by this task's own fit (a generator), not a borrowed image classifier (a judge)."""
         return info.get("fitted_for", "generative" if info.get("family") == "generative" else None) in (
             self.name, "generative")
-
-    def extend_dataset(self, folder: Path, manifest: pd.DataFrame, class_names: list[str], params) -> dict:
-        """A caption per sample (manifest column `caption`), its tokens in tokens.npy; the vocabulary in meta."""
-        from archlab.tasks.text_to_image.captions import build_vocabulary, captions_for, encode
-
-        texts = captions_for(manifest["id"].tolist(), class_names, manifest["label"].to_numpy(), params.project.seed)
-        manifest["caption"] = texts
-        train = [t for t, s in zip(texts, manifest["split"], strict=True) if s == "train"]
-        vocabulary = build_vocabulary(train)
-        np.save(folder / store.TOKENS, encode(texts, vocabulary, CAPTION_TOKENS))
-        return {"vocabulary": vocabulary, "caption_tokens": CAPTION_TOKENS}
-
-    def validate(self, dataset, params, docs_dir: Path) -> list:
-        from archlab.tasks.text_to_image.suite import run_caption_suite
-
-        checks = super().validate(dataset, params, docs_dir)
-        return checks + run_caption_suite(dataset.manifest, dataset.meta["class_names"], docs_dir=docs_dir)
 
     def training_profile(self, data) -> dict | None:
         return None  # `archlab retrain` has no drift gate for captions
@@ -78,84 +58,6 @@ class TextToImage(ImagesTask):
         tokens = numeric_samples(samples).astype(np.int32)
         seed = int(info.get("generation_seed", 0))  # the evaluate stage draws with the same noise
         return images_frame(generate(model, tokens, tuple(info["input_shape"]), seed=seed))
-
-    def evaluate(self, params, dataset, names: list[str], skipped: dict[str, str], *, models_dir: Path, paths):
-        generators = [n for n in names if self.is_generator(modelio.read_info(models_dir / n))]
-        judges = [n for n in names if n not in generators]
-        if not judges:
-            raise DataError(f"task {self.name}: train.architectures has no image classifier; one is needed to judge "
-                            "the generated images")
-        results, figures = self.evaluate_classifiers(params, dataset, judges, skipped, models_dir, paths)
-        metrics, extra = {}, []
-        if generators:
-            best = min(results, key=lambda n: self.rank(results[n]))
-            generated, figures[""]["generated"], extra = self.evaluate_generators(
-                params, dataset, generators, best, results[best]["accuracy"], models_dir=models_dir,
-                figures_dir=paths.figures)
-            metrics = {name: {k: v for k, v in r.items() if k != "run_id"} for name, r in generated.items()}
-        self.write_reports(params, dataset, results, skipped, figures, paths, metrics=metrics, extra=extra)
-        return results
-
-    def rank(self, result: dict):
-        from archlab.evaluation.report import rank_key
-        from archlab.tasks.classification import CLASSIFICATION_METRICS
-
-        return rank_key(result, CLASSIFICATION_METRICS[0])
-
-    def extra_figures(self, *args, **kwargs) -> None:
-        """No misclassified grids here: the judges' own report is the image classification task's."""
-
-    def evaluate_generators(self, params, dataset, generators: list[str], judge: str, judge_accuracy: float, *,
-                            models_dir: Path, figures_dir: Path) -> tuple[dict, Path, list[str]]:
-        """Each generator draws the test captions; the best classifier (`judge`) labels the drawings."""
-        from mlflow import MlflowClient
-        from mlflow.entities import Metric as MlflowMetric
-
-        from archlab import tracking
-        from archlab.figures import captioned_grid, image_grid
-        from archlab.tasks.text_to_image.evaluate import markdown_section, one_per_caption, score_generator
-
-        tokens, (_, labels, rows) = dataset.tokens("test"), dataset.split("test")
-        judge_model = modelio.load(models_dir / judge)
-        results, images = {}, {}
-        for name in generators:
-            results[name], images[name] = score_generator(
-                name, models_dir / name, tokens, labels, judge_model, dataset.meta["image_shape"],
-                seed=params.project.seed, n_classes=len(dataset.meta["class_names"]), params=params)
-            results[name]["judge"] = judge
-            log.info("%s: caption match %.4f (judge %s)", name, results[name]["caption_match"], judge)
-        captions = rows["caption"].tolist()
-        shown = one_per_caption(captions)
-        grid = image_grid([images[n][shown] for n in generators], generators, figures_dir / "generated.png",
-                          title="one generated image per test caption: " + "; ".join(captions[i] for i in shown[:4])
-                                + " ...")
-        caption_grid = figures_dir / "generated_captions.png"
-        captioned_grid(images[generators[0]][shown] * 255.0, [captions[i] for i in shown], caption_grid,
-                       f"{generators[0]}: one image per test caption", columns=8)
-        tracking.configure(params)
-        client = MlflowClient()
-        for r in results.values():
-            client.log_batch(r["run_id"], metrics=[MlflowMetric(f"test_{k}", float(r[k]), tracking.now_ms(), 0)
-                                                   for k in GENERATION_KEYS])
-            client.log_artifact(r["run_id"], str(grid), artifact_path="evaluation")
-        client.log_artifact(results[generators[0]]["run_id"], str(caption_grid), artifact_path="evaluation")
-        return results, grid, markdown_section(results, judge, judge_accuracy)
-
-    def scorer(self, dataset, models_dir: Path, evaluation: dict) -> Scorer:
-        """Generators draw the test captions; the run's judge classifier labels each drawing."""
-        from archlab.tasks.text_to_image.evaluate import judged_match
-
-        judge_name = next(entry["judge"] for entry in evaluation.values() if "judge" in entry)
-        judge, shape = modelio.load(models_dir / judge_name), tuple(dataset.meta["image_shape"])
-        _, labels, _ = dataset.split("test")
-
-        def score(output: pd.DataFrame, metric: Metric) -> float:
-            pixels = output.to_numpy(dtype=np.float64)
-            if pixels.shape[1:] != (int(np.prod(shape)),):
-                raise ArchlabError(f"draws {pixels.shape[1]} pixels per image, expected {shape}")
-            return float(judged_match(judge, pixels.reshape(len(pixels), *shape), labels).mean())
-
-        return Scorer(inputs=np.asarray(dataset.tokens("test"), dtype=np.int32), score=score)
 
     def leaderboard_columns(self) -> list[Column]:
         return [Column("caption_match", "caption match"), Column("caption_match_ci_low", "CI low", ".3f"),

@@ -6,17 +6,22 @@ control, trained the same way with every caption blanked, shows what a generator
 
 from __future__ import annotations
 
+import logging
 import time
+from pathlib import Path
 
 import numpy as np
 
 from archlab import modelio
+from archlab.errors import DataError
+from archlab.evaluation.report import rank_key
 from archlab.evaluation.scoring import bootstrap_interval
+from archlab.tasks.classification import CLASSIFICATION_METRICS
+from archlab.tasks.classification_evaluate import ClassificationEvaluation
+from archlab.tasks.text_to_image.judge import judged_match
 
-
-def judged_match(judge, images01: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    """Per image: does the judge label the generated image (pixels in [0, 1]) as the caption's class?"""
-    return modelio.predict_proba(judge, np.asarray(images01, dtype=np.float32) * 255.0).argmax(axis=1) == labels
+log = logging.getLogger(__name__)
+GENERATION_KEYS = ("caption_match", "caption_match_ci_low", "caption_match_ci_high")
 
 
 def score_generator(name: str, folder, tokens: np.ndarray, labels: np.ndarray, judge, image_shape, *, seed: int,
@@ -63,3 +68,68 @@ def markdown_section(results: dict, judge: str, judge_accuracy: float) -> list[s
                      f"[{r['caption_match_ci_low']:.3f}, {r['caption_match_ci_high']:.3f}] | {versus} | "
                      f"{r['param_count']:,} | {r['ms_per_image']:.2f} |")
     return lines
+
+
+class TextToImageEvaluation(ClassificationEvaluation):
+    """The image classifiers scored as judges (no misclassified grids: their own report is image
+    classification's), then each generator judged by the best of them."""
+
+    def evaluate(self, params, dataset, names: list[str], skipped: dict[str, str], *, models_dir: Path, paths):
+        generators = [n for n in names if self.task.is_generator(modelio.read_info(models_dir / n))]
+        judges = [n for n in names if n not in generators]
+        if not judges:
+            raise DataError(f"task {self.task.name}: train.architectures has no image classifier; one is needed to "
+                            "judge the generated images")
+        results, figures = self.evaluate_classifiers(params, dataset, judges, skipped, models_dir, paths)
+        metrics, extra = {}, []
+        if generators:
+            best = min(results, key=lambda n: self.rank(results[n]))
+            generated, figures[""]["generated"], extra = self.evaluate_generators(
+                params, dataset, generators, best, results[best]["accuracy"], models_dir=models_dir,
+                figures_dir=paths.figures)
+            metrics = {name: {k: v for k, v in r.items() if k != "run_id"} for name, r in generated.items()}
+        self.write_reports(params, dataset, results, skipped, figures, paths, metrics=metrics, extra=extra)
+        return results
+
+    def rank(self, result: dict):
+        return rank_key(result, CLASSIFICATION_METRICS[0])
+
+    def evaluate_generators(self, params, dataset, generators: list[str], judge: str, judge_accuracy: float, *,
+                            models_dir: Path, figures_dir: Path) -> tuple[dict, Path, list[str]]:
+        """Each generator draws the test captions; the best classifier (`judge`) labels the drawings."""
+        from mlflow import MlflowClient
+        from mlflow.entities import Metric as MlflowMetric
+
+        from archlab import tracking
+        from archlab.figures import captioned_grid, image_grid
+
+        tokens, (_, labels, rows) = dataset.tokens("test"), dataset.split("test")
+        judge_model = modelio.load(models_dir / judge)
+        results, images = {}, {}
+        for name in generators:
+            results[name], images[name] = score_generator(
+                name, models_dir / name, tokens, labels, judge_model, dataset.meta["image_shape"],
+                seed=params.project.seed, n_classes=len(dataset.meta["class_names"]), params=params)
+            results[name]["judge"] = judge
+            log.info("%s: caption match %.4f (judge %s)", name, results[name]["caption_match"], judge)
+        captions = rows["caption"].tolist()
+        shown = one_per_caption(captions)
+        grid = image_grid([images[n][shown] for n in generators], generators, figures_dir / "generated.png",
+                          title="one generated image per test caption: " + "; ".join(captions[i] for i in shown[:4])
+                                + " ...")
+        caption_grid = figures_dir / "generated_captions.png"
+        captioned_grid(images[generators[0]][shown] * 255.0, [captions[i] for i in shown], caption_grid,
+                       f"{generators[0]}: one image per test caption", columns=8)
+        tracking.configure(params)
+        client = MlflowClient()
+        for r in results.values():
+            client.log_batch(r["run_id"], metrics=[MlflowMetric(f"test_{k}", float(r[k]), tracking.now_ms(), 0)
+                                                   for k in GENERATION_KEYS])
+            client.log_artifact(r["run_id"], str(grid), artifact_path="evaluation")
+        client.log_artifact(results[generators[0]]["run_id"], str(caption_grid), artifact_path="evaluation")
+        return results, grid, markdown_section(results, judge, judge_accuracy)
+
+
+def evaluate(task, params, dataset, names: list[str], skipped: dict[str, str], *, models_dir: Path,
+             paths) -> dict[str, dict]:
+    return TextToImageEvaluation(task).evaluate(params, dataset, names, skipped, models_dir=models_dir, paths=paths)

@@ -11,7 +11,7 @@ export PATH := $(abspath $(BIN)):$(PATH)
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export GX_ANALYTICS_ENABLED ?= false
 
-.PHONY: setup setup-dev browser run run-task test test-fast test-durations deps lint clean retrain-demo bench
+.PHONY: setup setup-dev browser run run-task test test-fast test-durations deps params-doc lint clean retrain-demo bench
 
 setup: $(STAMP)
 
@@ -64,6 +64,10 @@ test-durations:
 # dvc.yaml's code deps from the imports each stage runs (scripts/stage_deps.py); tests/test_stage_deps.py checks them.
 deps: $(DEV_STAMP)
 	$(BIN)/python -m scripts.stage_deps
+
+# docs/params.md from the params schema (scripts/params_reference.py); tests/test_params_reference.py checks it.
+params-doc: $(STAMP)
+	$(BIN)/python -m scripts.params_reference
 
 bench: setup-dev
 	$(BIN)/python -m bench.run --out reports

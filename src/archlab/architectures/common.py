@@ -28,11 +28,11 @@ class BalanceParams(Strict):
 class KerasFitParams(BalanceParams):
     """Hyper-parameters of the shared Keras training loop; same names in every architecture's block."""
 
-    epochs: int = Field(100, ge=1, le=10_000)
-    batch_size: int = Field(64, ge=1, le=65_536)
-    learning_rate: float = Field(1e-3, gt=0.0, le=1.0)
+    epochs: int = Field(100, ge=1, le=10_000, description="most epochs (early stopping may end it sooner)")
+    batch_size: int = Field(64, ge=1, le=65_536, description="samples per gradient step")
+    learning_rate: float = Field(1e-3, gt=0.0, le=1.0, description="the optimizer's step size")
     patience: int = Field(10, ge=0, description="early stopping: epochs without val_loss improvement")
-    optimizer: Literal["adam", "adamw", "sgd"] = "adam"
+    optimizer: Literal["adam", "adamw", "sgd"] = Field("adam", description="the Keras optimizer")
     mixed_precision: bool = Field(False, description="float16 compute; useful on GPUs, off on CPU")
     jit_compile: bool = Field(False, description="XLA compilation; off by default on CPU")
     checkpoint_every_s: float = Field(

@@ -33,7 +33,7 @@ began = time.time()
 try:
     mlflow.set_tracking_uri("sqlite:///" + db)
     if mode == "archlab":
-        from archlab.tracking import _sqlite_experiment
+        from archlab.tracking.store import _sqlite_experiment
         experiment = _sqlite_experiment(Path(db), "writers")
     else:
         experiment = mlflow.set_experiment("writers")

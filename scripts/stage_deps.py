@@ -15,7 +15,7 @@ code finds them:
 - the learning curve trains the architectures listed in `evaluate.learning_curve`, a params list DVC cannot turn
   into paths: its dep is the whole zoo folder, a coarse dep chosen over a list regenerated from params (which
   would go stale silently when the list changes);
-- `archlab.tracking` logs `pyfunc_entry.py` by path as every model's entry point.
+- `archlab.tracking.pyfunc` logs `pyfunc_entry.py` by path as every model's entry point.
 
 Deps that are not code (data, models, params-chosen paths) are kept as written, after the code deps. `--check`
 changes nothing and exits 1 when dvc.yaml is stale (tests/test_stage_deps.py asserts the same).
@@ -37,7 +37,7 @@ TASK_DIR = "src/archlab/tasks/${task}"
 ARCH_DEP = "src/archlab/architectures/zoo/${item}.py"
 ZOO = "src/archlab/architectures/zoo"
 ALL_ARCHITECTURES = "*"  # the learning curve's `arch`: every zoo file (the coarse dep)
-RUNS_BY_PATH = {"archlab.tracking": ["archlab.pyfunc_entry"]}
+RUNS_BY_PATH = {"archlab.tracking.pyfunc": ["archlab.pyfunc_entry"]}
 CODE_PREFIXES = ("src/", "stages/")
 
 

@@ -13,7 +13,7 @@ Plugins are found at run time, not imported by name, so the test follows them th
 - `archlab.tasks` imports the package of the params file's task only (`tasks.get(params.task)`);
 - `archlab.architectures.registry` trains the zoo module of the stage's `--arch` (params validation imports
   every zoo module to check its `train.<name>` block, but only the trained one's builder shapes the outputs);
-- `archlab.tracking` logs `pyfunc_entry.py` by path as every model's entry point.
+- `archlab.tracking.pyfunc` logs `pyfunc_entry.py` by path as every model's entry point.
 """
 
 from __future__ import annotations

@@ -77,7 +77,7 @@ def decide_and_apply(project: str, new_version, scorer, *, metric, min_delta: fl
         _read_back(project, decision)
         return decision
     raise ArchlabError(f"{project}@champion changed {MAX_ATTEMPTS} times while this promotion scored it; no alias "
-                       "moved. Something moves aliases without the promotion lock (see README, team set-up)")
+                       "moved. Something moves aliases without the promotion lock (see docs/team-and-faults.md)")
 
 
 def _version(model_version) -> str | None:

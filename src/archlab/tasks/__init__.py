@@ -15,33 +15,27 @@ scripts/stage_deps.py follows `part(..., "<name>")` calls the same way.
 from __future__ import annotations
 
 import importlib
-import pkgutil
 
+from archlab.plugins import Plugins
 from archlab.tasks.base import Metric, Task
 
 __all__ = ["DEFAULT", "PARTS", "Metric", "Task", "get", "names", "part", "register", "registry"]
 
 DEFAULT = "image_classification"  # what params.yaml and meta.json mean when they name no task
-REGISTRY: dict[str, Task] = {}
+PLUGINS: Plugins[Task] = Plugins("archlab.tasks", "task", packages_only=True,
+                                 unknown=lambda name, known: f"task: unknown task {name!r}; known: {known}")
+REGISTRY = PLUGINS.items
 PARTS = ("ingest", "validate", "evaluate", "register")  # every task package has a module of each name
 
 
 def register(task: Task) -> Task:
     """Add a task instance to the registry; a second one with the same name is a programming error."""
-    if task.name in REGISTRY:
-        raise ValueError(f"task {task.name!r} is registered twice")
-    REGISTRY[task.name] = task
-    return task
+    return PLUGINS.register(task.name, task)
 
 
 def registry() -> dict[str, Task]:
     """Every task, importing each task package under `archlab/tasks/` once."""
-    import archlab.tasks as package
-
-    for module in pkgutil.iter_modules(package.__path__):
-        if module.ispkg:
-            importlib.import_module(f"{package.__name__}.{module.name}")
-    return REGISTRY
+    return PLUGINS.all()
 
 
 def names() -> list[str]:
@@ -49,19 +43,9 @@ def names() -> list[str]:
 
 
 def get(name: str | None) -> Task:
-    """The task registered as `name` (None: the default); an unknown name is a ParamsError listing the known."""
-    from archlab.errors import ParamsError
-
-    name = name or DEFAULT
-    if name not in REGISTRY:
-        try:  # only the named package: a stage never imports the other tasks' code
-            importlib.import_module(f"{__name__}.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{__name__}.{name}":
-                raise
-    if name not in REGISTRY:
-        raise ParamsError(f"task: unknown task {name!r}; known: {names()}")
-    return REGISTRY[name]
+    """The task registered as `name` (None: the default), importing only its package (a stage never imports the
+    other tasks' code); an unknown name is a ParamsError listing the known."""
+    return PLUGINS.get(name or DEFAULT, lazy=True)
 
 
 def part(name: str | None, stage_part: str):

@@ -32,7 +32,7 @@ class FinetuneParams(KerasFitParams):
     dropout: float = Field(0.3, ge=0.0, lt=1.0)
     head_epochs: int = Field(10, ge=1)
     # 3: VGG16's top block (block5_conv1-3), the classic recipe. 4 (block4_conv3 too) cost ~30% more phase-two
-    # time on digits at 32x32 for the same mean test accuracy (0.957 over seeds 42-44, README "Benchmark").
+    # time on digits at 32x32 for the same mean test accuracy (0.957 over seeds 42-44, docs/benchmark.md).
     unfreeze_layers: int = Field(3, ge=1, description="top backbone layers made trainable in phase two")
     fine_tune_lr: float = Field(1e-4, gt=0.0, le=1.0, description="10x below the head's learning rate")
     epochs: int = Field(10, ge=1, le=10_000, description="fine-tuning epochs (phase two)")

@@ -85,6 +85,8 @@ class Task:
         inputs: what a sample is, in words (skip reasons and errors quote it).
         sources: the `ingest.source` values this task reads.
         metrics: its test metrics; the first is the default `register.metric`.
+        val_metric: the validation score its own fits report each epoch (`val_accuracy`, `val_mae`), with its
+            direction: train@ records the best one as `best_<name>`.
         sample_noun: what a test sample is called in reports ("test images").
         borrows: another task whose architectures also train in this one (text-to-image trains image
             classifiers as the judges of its generated images).
@@ -98,6 +100,7 @@ class Task:
     inputs: ClassVar[str]
     sources: ClassVar[tuple[str, ...]]
     metrics: ClassVar[tuple[Metric, ...]]
+    val_metric: ClassVar[Metric]
     sample_noun: ClassVar[str] = "test samples"
     borrows: ClassVar[str | None] = None
     uses_features: ClassVar[bool] = False

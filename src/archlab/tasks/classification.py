@@ -23,6 +23,7 @@ class ClassificationTask(Task):
     """A task whose models output one probability per class."""
 
     metrics = CLASSIFICATION_METRICS
+    val_metric = Metric("val_accuracy", higher_is_better=True, label="val accuracy")
     seed_repeats = True
 
     def pyfunc_example(self, data, info: dict):

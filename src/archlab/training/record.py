@@ -25,17 +25,13 @@ def parameter_count(model: Any, kind: str) -> int:
     return int(sum(np.size(getattr(step, name)) for step in steps for name in names if hasattr(step, name)))
 
 
-def summary_metrics(trained: Trained, train_seconds: float) -> dict[str, float]:
-    """metrics/train/<name>.json: best val accuracy (forecasters: val MAE) and loss of the final phase, epochs,
-    time, size."""
-    main = [row for row in trained.history if "val_accuracy" in row]  # classifier phases (not pre-training)
-    if main:
-        best = {"best_val_accuracy": float(max(row["val_accuracy"] for row in main))}
-    else:  # a forecaster: regression metrics
-        main = trained.history
-        best = {"best_val_mae": float(min(row["val_mae"] for row in main))}
+def summary_metrics(trained: Trained, train_seconds: float, val_metric) -> dict[str, float]:
+    """metrics/train/<name>.json: the best `val_metric` (an `archlab.tasks.Metric`: the fitted task's val score,
+    which knows its direction) and val loss over the phases that report it (not an autoencoder's pre-training),
+    epochs, time, size."""
+    main = [row for row in trained.history if val_metric.name in row]
     return {
-        **best,
+        best_val_key(val_metric): float(min((row[val_metric.name] for row in main), key=val_metric.sort_key)),
         "best_val_loss": float(min(row["val_loss"] for row in main)),
         "epochs_run": len(trained.history),
         "train_seconds": round(float(train_seconds), 3),
@@ -44,9 +40,9 @@ def summary_metrics(trained: Trained, train_seconds: float) -> dict[str, float]:
     }
 
 
-def best_val_key(metrics: dict) -> str:
-    """The summary's best val score: `best_val_accuracy` for a classifier, `best_val_mae` for a forecaster."""
-    return "best_val_accuracy" if "best_val_accuracy" in metrics else "best_val_mae"
+def best_val_key(val_metric) -> str:
+    """The summary's key for the best val score: `best_val_accuracy`, `best_val_mae`."""
+    return f"best_{val_metric.name}"
 
 
 def write_metrics(path: Path, metrics: dict[str, float]) -> None:

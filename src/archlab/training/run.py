@@ -84,7 +84,7 @@ def train(params: Params, name: str, *, data_dir: Path, validation_report: Path,
         # the top-level model lists the others (modelio.seed_folders)
         runs = [job.train(seeds[0], tmp, checkpoint_root, {"other_seeds": seeds[1:]} if len(seeds) > 1 else {})]
         runs += [job.train(seed, tmp / modelio.SEEDS_DIR / str(seed), checkpoint_root) for seed in seeds[1:]]
-    metrics = runs[0].metrics | seed_spread(seeds, [run.metrics for run in runs])
+    metrics = runs[0].metrics | seed_spread(seeds, [run.metrics for run in runs], job.val_metric)
     write_metrics(metrics_path, metrics)
     write_epoch_plot(plots_path, runs[0].history)
     for run in runs:
@@ -92,12 +92,12 @@ def train(params: Params, name: str, *, data_dir: Path, validation_report: Path,
     return metrics
 
 
-def seed_spread(seeds: list[int], per_seed: list[dict]) -> dict:
+def seed_spread(seeds: list[int], per_seed: list[dict], val_metric) -> dict:
     """metrics/train/<arch>.json's view of the seeds: the best val score's mean and standard deviation (none for
     one seed). The test score's spread is evaluate's."""
     if len(seeds) < 2:
         return {}
-    key = best_val_key(per_seed[0])
+    key = best_val_key(val_metric)
     values = [m[key] for m in per_seed]
     return {"seeds": len(seeds), f"{key}_mean": round(statistics.fmean(values), 6),
             f"{key}_std": round(statistics.stdev(values), 6)}
@@ -125,6 +125,12 @@ class SeedJob:
     project_root: Path
     features_dir: Path | None
 
+    @property
+    def val_metric(self):
+        """The val score this architecture's fit reports: the one of the task it is fitted for (a borrowed image
+        classifier in text to image reports val accuracy, a generator val MAE)."""
+        return tasks.get(self.task.fitted_for(self.arch)).val_metric
+
     def train(self, seed: int, folder: Path, checkpoint_root: Path, extra_info: dict | None = None) -> SeedRun:
         """Train with `seed` into `folder` (model, info.json with `extra_info`, history.csv) under its own MLflow
         run."""
@@ -146,7 +152,7 @@ class SeedJob:
             fitted = recipe.fit(data, checkpoint_dir=checkpoints, artifact_dir=folder / "figures",
                                 features_dir=self.features_dir, on_epoch=mlflow_run.log_epoch)
             trained = fitted.trained
-            metrics = summary_metrics(trained, time.perf_counter() - started)
+            metrics = summary_metrics(trained, time.perf_counter() - started, self.val_metric)
             if fitted.balanced.method != "none":
                 trained.info["class_balance"] = fitted.balanced.record(data.class_names)
                 metrics |= {f"synthetic_{data.class_names[c]}": float(n) for c, n in fitted.balanced.synthetic.items()}
@@ -161,7 +167,7 @@ class SeedJob:
         # The benchmark's MLflow cost: what this process waited for it, and what the worker spent in all.
         metrics["mlflow_seconds"] = round(mlflow_run.waited_s, 3)
         metrics["mlflow_worker_seconds"] = round(mlflow_run.worker_seconds, 3)
-        key = best_val_key(metrics)
+        key = best_val_key(self.val_metric)
         log.info("%s (seed %d): %s %.4f after %d epochs in %.1f s (%d parameters)", name, seed, key, metrics[key],
                  metrics["epochs_run"], metrics["train_seconds"], metrics["param_count"])
         return SeedRun(metrics, trained.history, checkpoints)

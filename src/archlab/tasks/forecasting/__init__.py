@@ -24,6 +24,7 @@ class Forecasting(Task):
     metrics = (Metric("rmse", higher_is_better=False, label="RMSE"), Metric("mae", higher_is_better=False, label="MAE"),
                Metric("mase", higher_is_better=False, label="MASE"))
     sample_noun = "test windows"
+    val_metric = Metric("val_mae", higher_is_better=False, label="val MAE")
 
     def param_errors(self, params) -> list[str]:
         errors = super().param_errors(params)

@@ -26,6 +26,7 @@ class TextToImage(ImagesTask):
     name = "text_to_image"
     inputs = "captions to generate images from (and the labelled images the judge classifier learns)"
     metrics = (Metric("caption_match", higher_is_better=True, label="caption match"),)
+    val_metric = Metric("val_mae", higher_is_better=False, label="val MAE of the generated pixels")  # generators
     seed_repeats = False  # the generators' caption match is scored for one model each
     sample_noun = "test images"
     borrows = "image_classification"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 
 from archlab.evaluation.report import extra_sections, rank_key
+from archlab.tasks.classification import CLASSIFICATION_METRICS
 
 COLUMNS = ["rank", "architecture", "test accuracy [95% CI]", "macro-F1", "balanced acc.", "log-loss",
            "vs best (McNemar p)", "params", "size KB", "train s", "latency ms (b=1)", "throughput/s (b=256)"]
@@ -47,10 +48,10 @@ def _spread(row: dict) -> str:
     return f"{row['test_accuracy_mean']:.4f} ± {row['test_accuracy_std']:.4f} (n={len(row['seeds'])})"
 
 
-def leaderboard_rows(results: dict[str, dict], alpha: float, metric) -> list[list[str]]:
-    """Table cells, best first by `metric` (the task's default); each model's verdict against the best comes from
-    the paired test."""
-    ranked = sorted(results.values(), key=lambda r: rank_key(r, metric))
+def leaderboard_rows(results: dict[str, dict], alpha: float) -> list[list[str]]:
+    """Table cells, best first by test accuracy (text to image's judges too, whose task ranks generators by another
+    metric); each model's verdict against the best comes from the paired test."""
+    ranked = sorted(results.values(), key=lambda r: rank_key(r, CLASSIFICATION_METRICS[0]))
     best = ranked[0]["architecture"]
     seeds, minority = has_seeds(results), has_minority(results)
     return [[str(i), r["architecture"],
@@ -78,7 +79,7 @@ def method_note(results: dict[str, dict], alpha: float) -> str:
 def markdown(results: dict[str, dict], *, alpha: float, n_test: int, dataset: str, task,
              skipped: dict[str, str] | None = None, extra: list[str] | None = None) -> str:
     """The classification leaderboard in Markdown; `task` (an `archlab.tasks.Task`) names the samples."""
-    rows = leaderboard_rows(results, alpha, task.metric(None))
+    rows = leaderboard_rows(results, alpha)
     lines = [f"# Leaderboard: {dataset}, {n_test} {task.sample_noun}", "", f"Task: {task.name}.", "",
              f"Same held-out test split for every model. {method_note(results, alpha)}", "",
              "| " + " | ".join(columns(results)) + " |", "|" + "---|" * len(columns(results))]
@@ -91,7 +92,7 @@ def html_report(results: dict[str, dict], *, alpha: float, n_test: int, dataset:
                 task, skipped: dict[str, str] | None = None,
                 extra: list[str] | None = None, claims_html: str = "") -> str:
     """A self-contained page (figures referenced relative to the report); `claims_html`: the claims section."""
-    rows = leaderboard_rows(results, alpha, task.metric(None))
+    rows = leaderboard_rows(results, alpha)
     head = "".join(f"<th>{html.escape(c)}</th>" for c in columns(results))
     body = "".join("<tr>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in row) + "</tr>" for row in rows)
     sections = "\n".join(extra_sections(results, skipped or {}) + (extra or [])).strip()

@@ -78,6 +78,37 @@ def test_two_architectures_tuned_on_both_nodes_of_a_cluster(two_node_cluster, ti
     assert again.best_config == results["baseline"].best_config
 
 
+@pytest.mark.slow
+def test_a_stage_without_ray_address_starts_its_own_ray_beside_a_running_cluster(two_node_cluster, tmp_path,
+                                                                                  digits_session_dataset):
+    """The cluster above named itself in /tmp/ray/ray_current_cluster (as any `ray start` does); a study in a
+    process without RAY_ADDRESS must not join it: that cluster's owner may stop it or take a node away mid-study
+    (the flaky suite this fixed: a quick-bench tune stage joined another test's cluster and lost its trials)."""
+    import subprocess
+    import sys
+
+    from ray._private.utils import read_ray_address
+
+    from tests.conftest import subprocess_env
+
+    code = ("import sys, json, ray; from pathlib import Path; "
+            "from archlab.training.data import load_training_data, subset; "
+            "from archlab.tuning.study import Budget, run_study; "
+            "data = subset(load_training_data(Path(sys.argv[1])), n_train=200, n_val=60); "
+            "result = run_study('baseline', 'image_classification', data, {'C': 1.0}, "
+            "Budget(trials=1, max_epochs=1, grace_epochs=1), Path(sys.argv[2])); "
+            "print(json.dumps({'nodes': [t.node_id for t in result.trials], "
+            "'gcs': ray.get_runtime_context().gcs_address}))")
+    env = subprocess_env()
+    env.pop("RAY_ADDRESS", None)
+    out = subprocess.run([sys.executable, "-c", code, str(digits_session_dataset), str(tmp_path / "study")],
+                         capture_output=True, text=True, env=env, timeout=600)
+    assert out.returncode == 0, out.stderr[-3000:]
+    seen = json.loads(out.stdout.strip().splitlines()[-1])
+    assert seen["nodes"] and not set(seen["nodes"]) & two_node_cluster
+    assert read_ray_address() and seen["gcs"] != read_ray_address()
+
+
 def _stage_args(project, dataset, name):
     report = project / "validation.json"
     report.write_text(json.dumps({"success": True}))

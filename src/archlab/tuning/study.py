@@ -191,8 +191,10 @@ def run_study(architecture_name: str, task_name: str, data: TrainingData, block:
 
     architecture = get(architecture_name)
     if not ray.is_initialized():
-        # RAY_ADDRESS set: join that cluster; else start Ray on this machine's CPUs (and GPUs).
-        ray.init(address=os.environ.get("RAY_ADDRESS") or None, include_dashboard=False,
+        # RAY_ADDRESS set: join that cluster; else start Ray of our own on this machine's CPUs (and GPUs). Not
+        # `address=None`: that joins whatever cluster /tmp/ray/ray_current_cluster last named (any `ray start`, or
+        # another job's test cluster), whose owner may stop it, or take a node away, mid-study.
+        ray.init(address=os.environ.get("RAY_ADDRESS") or "local", include_dashboard=False,
                  logging_level=logging.WARNING, log_to_driver=False)
     space = search_space.to_ray(architecture.search)
     trainable = tune.with_resources(

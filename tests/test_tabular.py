@@ -270,7 +270,8 @@ def test_a_date_or_free_text_column_is_refused_with_what_to_do(tmp_path, cells, 
     assert not (tmp_path / "out").exists()
 
 
-@pytest.mark.parametrize("name", ["baseline", "shallow_mlp", "deep_mlp", "transformer", "rbm"])
+@pytest.mark.parametrize("name", ["baseline", "shallow_mlp", "deep_mlp", "transformer", "rbm", "svc", "knn",
+                                  "random_forest", "gradient_boosting"])
 def test_every_tabular_architecture_trains_on_categories_and_predicts_raw_rows(customers, tmp_path, name):
     """Each architecture learns the colour rule, saves and reloads, and answers rows given as raw CSV columns
     (an unseen colour included) through the task, as `archlab predict` and the pyfunc do."""
@@ -284,12 +285,13 @@ def test_every_tabular_architecture_trains_on_categories_and_predicts_raw_rows(c
     folder, params = customers
     data = load_training_data(folder / "ingested")
     arch = get(name)
-    block = {"baseline": {}, "rbm": {"n_components": 16, "n_iter": 10, "C": 10.0},
+    block = {"baseline": {}, "rbm": {"n_components": 16, "n_iter": 10, "C": 10.0}, "svc": {}, "knn": {},
+             "random_forest": {"n_estimators": 50}, "gradient_boosting": {"max_iter": 50},
              "shallow_mlp": {"hidden_units": 32, "epochs": 40, "learning_rate": 0.01},
              "deep_mlp": {"hidden_units": [32, 16, 8], "epochs": 40, "learning_rate": 0.01},
              "transformer": {"embed_dim": 8, "num_heads": 2, "num_layers": 1, "mlp_dim": 16, "epochs": 40,
                              "learning_rate": 0.01}}[name]
-    if name not in ("baseline", "rbm"):
+    if name in ("shallow_mlp", "deep_mlp", "transformer"):
         block |= {"patience": 40, "checkpoint_every_s": 0}
     trained = arch.fits["tabular_classification"](data, arch.params(**block), FitContext(seed=0,
                                                                                          checkpoint_dir=tmp_path))

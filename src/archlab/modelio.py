@@ -21,7 +21,14 @@ TRUSTED_SKOPS_TYPES = [
     "archlab.architectures.common.flatten_unit", "archlab.architectures.forecasting.flatten_window",
     "archlab.architectures.rbm_imputer.RbmImputer", "archlab.architectures.seasonal_naive_model.SeasonalNaive",
     "archlab.architectures.zoo.seasonal_naive.SeasonalNaive",  # where models saved before the move name it
+    "archlab.architectures.from_last_value.FromLastValue",
     "numpy.dtype",  # SimpleImputer keeps the dtype it was fitted on
+    # the references' own parts: gradient_boosting's and random_forest's trees, svc's Platt calibration, the
+    # search trees knn builds over its training samples (which one depends on the data's width)
+    "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor", "sklearn.tree._tree.Tree",
+    "sklearn.calibration._CalibratedClassifier", "sklearn.calibration._SigmoidCalibration",
+    "sklearn.neighbors._kd_tree.KDTree", "sklearn.neighbors._ball_tree.BallTree",
+    "sklearn.metrics._dist_metrics.EuclideanDistance64",
 ]
 PICKLE_SUFFIXES = {".pkl", ".pickle", ".joblib"}
 

@@ -105,8 +105,8 @@ class ValidateParams(Strict):
     max_null_fraction: float = Field(0.3, ge=0.0, le=1.0, description="tables: most a feature column may be empty")
 
 
-DEFAULT_ARCHITECTURES = ("baseline", "shallow_mlp", "deep_mlp", "cnn", "rnn", "lstm", "transformer", "autoencoder",
-                         "rbm")
+DEFAULT_ARCHITECTURES = ("baseline", "svc", "knn", "random_forest", "gradient_boosting", "shallow_mlp", "deep_mlp",
+                         "cnn", "rnn", "lstm", "transformer", "autoencoder", "rbm")
 
 
 class TrainParams(BaseModel):

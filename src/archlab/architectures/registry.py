@@ -33,6 +33,9 @@ class Architecture:
             `TrainingData` with validated params and returns a `Trained`. A task it has no entry for skips it.
         search: what tuning may change in `train.<name>`, and within which ranges
             (`archlab.architectures.search_space`); empty: nothing to tune (the defaults are trained as they are).
+        reference: one of the models a practitioner tries first (SVC, k-NN, forests, boosting): trained like
+            every entry, marked on the leaderboard and tagged `archlab.reference` in MLflow, so a network's rank
+            reads against them.
     """
 
     name: str
@@ -40,6 +43,7 @@ class Architecture:
     params: type[BaseModel]
     fits: Mapping[str, Callable[..., Any]] = field(default_factory=dict)
     search: Mapping[str, Any] = field(default_factory=dict)
+    reference: bool = False
 
 
 def register(architecture: Architecture) -> Architecture:

@@ -14,9 +14,18 @@ def rank_key(result: dict, metric) -> tuple[float, float]:
     return metric.sort_key(result[metric.name]), result.get("latency_ms_batch1", 0.0)
 
 
+def model_label(result: dict) -> str:
+    """A leaderboard's name cell: the architecture, marked when it is a reference (`Architecture.reference`)."""
+    return result["architecture"] + (" (reference)" if result.get("reference") else "")
+
+
 def extra_sections(results: dict[str, dict], skipped: dict[str, str]) -> list[str]:
-    """Markdown after the table: imputation quality (tabular task), and the architectures that do not apply."""
+    """Markdown after the table: what "(reference)" means, imputation quality (tabular task), and the
+    architectures that did not train."""
     lines = []
+    if any(r.get("reference") for r in results.values()):
+        lines += ["", "(reference): a model practitioners try first on data like this (SVC, k-NN, random forest, "
+                      "gradient boosting), trained and scored like the networks: the bar a network has to clear."]
     imputing = {name: r["imputation"] for name, r in results.items() if "imputation" in r}
     if imputing:
         lines += ["", "## Imputation of the masked cells (test split)", "",
@@ -32,7 +41,7 @@ def extra_sections(results: dict[str, dict], skipped: dict[str, str]) -> list[st
                   f"- latent codes projected to 2-D by PCA keep {100 * d['latent_pca_variance_kept']:.0f}% of their "
                   f"variance; figure autoencoder_latent.png, coloured by class"]
     if skipped:
-        lines += ["", "## Skipped (not built for this task)", ""]
+        lines += ["", "## Skipped (not built for this task, or too much data for it)", ""]
         lines += [f"- {name}: {reason}" for name, reason in skipped.items()]
     return lines
 

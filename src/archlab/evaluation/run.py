@@ -54,6 +54,9 @@ def log_to_mlflow(params: Params, task, results: dict, figures: dict, report_fil
     tags = {"archlab.stage": "evaluate", "archlab.best_architecture": best, "archlab.task": task.name}
     if skipped:
         tags["archlab.skipped_architectures"] = ", ".join(sorted(skipped))
+    references = sorted(name for name, result in results.items() if result.get("reference"))
+    if references:
+        tags["archlab.references"] = ", ".join(references)
     if len(pipeline) == 1:
         tags["archlab.pipeline_run_id"] = pipeline.pop()
     with tracking.run(params, run_name="evaluation", tags=tags) as active:

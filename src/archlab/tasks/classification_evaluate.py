@@ -40,7 +40,8 @@ def score_model(name: str, folder: Path, model, proba: np.ndarray, x_test: np.nd
     low, high = bootstrap_interval(proba.argmax(axis=1) == y_test, n_resamples=params.evaluate.bootstrap_resamples,
                                    confidence=params.evaluate.confidence, seed=params.project.seed)
     cost = latency.measure(model, x_test, single_calls=params.evaluate.latency_calls)
-    result = {"architecture": name, "family": info["family"], **metrics, "accuracy_ci_low": low,
+    result = {"architecture": name, "family": info["family"], "reference": bool(info.get("reference")),
+              **metrics, "accuracy_ci_low": low,
               "accuracy_ci_high": high, "param_count": info["param_count"], "train_seconds": info["train_seconds"],
               "model_size_bytes": modelio.model_file(folder).stat().st_size, "run_id": info["run_id"], **cost}
     return result

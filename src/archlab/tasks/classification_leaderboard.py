@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 
-from archlab.evaluation.report import extra_sections, rank_key
+from archlab.evaluation.report import extra_sections, model_label, rank_key
 from archlab.tasks.classification import CLASSIFICATION_METRICS
 
 COLUMNS = ["rank", "architecture", "test accuracy [95% CI]", "macro-F1", "balanced acc.", "log-loss",
@@ -54,7 +54,7 @@ def leaderboard_rows(results: dict[str, dict], alpha: float) -> list[list[str]]:
     ranked = sorted(results.values(), key=lambda r: rank_key(r, CLASSIFICATION_METRICS[0]))
     best = ranked[0]["architecture"]
     seeds, minority = has_seeds(results), has_minority(results)
-    return [[str(i), r["architecture"],
+    return [[str(i), model_label(r),
              f"{r['accuracy']:.4f} [{r['accuracy_ci_low']:.3f}, {r['accuracy_ci_high']:.3f}]",
              *([_spread(r)] if seeds else []),
              f"{r['macro_f1']:.4f}", _score(r, "balanced_accuracy"),

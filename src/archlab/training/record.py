@@ -21,8 +21,28 @@ def parameter_count(model: Any, kind: str) -> int:
         return int(model.count_params())
     steps = [step for _, step in getattr(model, "steps", [("model", model)])]
     steps += [step.rbm_ for step in steps if hasattr(step, "rbm_")]  # an RBM inside an imputer
-    names = ("coef_", "intercept_", "components_", "intercept_hidden_", "intercept_visible_")
-    return int(sum(np.size(getattr(step, name)) for step in steps for name in names if hasattr(step, name)))
+    return int(sum(_fitted_size(step) for step in steps))
+
+
+# Fitted arrays: linear weights and RBM units; an SVC's support vectors and their coefficients; what k-NN keeps
+# (the training samples themselves: its size grows with the data, which is its cost).
+FITTED_ARRAYS = ("coef_", "intercept_", "components_", "intercept_hidden_", "intercept_visible_",
+                 "support_vectors_", "dual_coef_", "_fit_X")
+
+
+def _fitted_size(step: Any) -> int:
+    """One fitted scikit-learn step's size: its arrays, or the nodes of its trees (forests, boosting, and the
+    per-output copies of a multi-output wrapper)."""
+    size = sum(np.size(getattr(step, name)) for name in FITTED_ARRAYS if hasattr(step, name))
+    if hasattr(step, "tree_"):
+        size += step.tree_.node_count
+    for predictors in getattr(step, "_predictors", []):  # HistGradientBoosting: per round, a tree per class
+        size += sum(len(tree.nodes) for tree in predictors)
+    for calibrated in getattr(step, "calibrated_classifiers_", []):  # a calibrated SVC: the SVC it wraps
+        size += _fitted_size(calibrated.estimator) + 2 * len(calibrated.calibrators)
+    for inner in getattr(step, "estimators_", []):
+        size += sum(map(_fitted_size, np.ravel(inner))) if isinstance(inner, np.ndarray) else _fitted_size(inner)
+    return size
 
 
 def summary_metrics(trained: Trained, train_seconds: float, val_metric) -> dict[str, float]:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from archlab import modelio, tasks, tracking, tracking_worker
+from archlab.architectures.classical import size_skip_reason
 from archlab.architectures.registry import Architecture, get
 from archlab.data import store
 from archlab.data.profile import DATA_PROFILE
@@ -78,6 +79,10 @@ def train(params: Params, name: str, *, data_dir: Path, validation_report: Path,
         return write_skipped(name, arch.family, params.task, reason, model_dir=model_dir, metrics_path=metrics_path,
                              plots_path=plots_path)
     data = load_training_data(data_dir)
+    reason = size_skip_reason(name, arch_params, len(data.y_train))
+    if reason is not None:
+        return write_skipped(name, arch.family, params.task, reason, model_dir=model_dir, metrics_path=metrics_path,
+                             plots_path=plots_path)
     seeds = params.train.seed_list(params.project.seed)
     job = SeedJob(params, name, arch, arch_params, task, data, project_root, features_dir)
     with store.building(model_dir) as tmp:
@@ -138,7 +143,8 @@ class SeedJob:
         folder.mkdir(parents=True, exist_ok=True)
         tags = {"archlab.architecture": name, "archlab.family": self.arch.family, "archlab.stage": "train",
                 "archlab.task": self.params.task, "archlab.seed": str(seed),
-                "archlab.git_commit": git_commit(self.project_root), "archlab.data_hash": data.dataset_hash}
+                "archlab.git_commit": git_commit(self.project_root), "archlab.data_hash": data.dataset_hash,
+                "archlab.reference": str(self.arch.reference).lower()}
         recipe = Recipe(name, self.arch_params, self.task, seed)
         # The MLflow worker starts first: it imports MLflow and starts the run while this process imports TensorFlow.
         with tracking_worker.run(self.params, run_name=name, tags=tags, project_root=self.project_root) as mlflow_run:
@@ -198,7 +204,8 @@ class SeedJob:
         model_path = modelio.save(trained.model, trained.kind, folder)
         for companion, model in trained.companions.items():
             model.save(folder / f"{companion}.keras")
-        info = {"architecture": self.name, "family": self.arch.family, "task": self.params.task,
+        info = {"architecture": self.name, "family": self.arch.family, "reference": self.arch.reference,
+                "task": self.params.task,
                 "fitted_for": fitted_for, "kind": trained.kind, "model_file": model_path.name,
                 "class_names": data.class_names, "input_shape": list(data.input_shape), "data_hash": data.dataset_hash,
                 **run_info, **self.task.model_info(data, fitted_for, run_info["seed"]), **trained.info, **extra_info}

@@ -33,7 +33,8 @@ def score_forecaster(name: str, folder: Path, x_test, y_test, mase_scale: float,
     model = modelio.load(folder)
     predicted = modelio.predict_values(model, x_test)
     cost = latency.measure(model, x_test, single_calls=params.evaluate.latency_calls, predict=modelio.predict_values)
-    result = {"architecture": name, "family": info["family"], **forecast_errors(y_test, predicted, mase_scale),
+    result = {"architecture": name, "family": info["family"], "reference": bool(info.get("reference")),
+              **forecast_errors(y_test, predicted, mase_scale),
               "param_count": info["param_count"], "train_seconds": info["train_seconds"],
               "model_size_bytes": modelio.model_file(folder).stat().st_size, "run_id": info["run_id"], **cost}
     return result, predicted
@@ -53,8 +54,9 @@ def markdown(results: dict, *, metric, meta: dict, n_test: int, skipped: dict[st
     for i, r in enumerate(ranked, start=1):
         versus = f"{r['rmse'] / naive['rmse']:.3f}x" if naive else "-"
         steps = " / ".join(f"{v:.3f}" for v in r["mae_by_step"])
-        lines.append(f"| {i} | {r['architecture']} | {r['rmse']:.4f} | {r['mae']:.4f} | {r['mase']:.3f} | {versus} | "
-                     f"{steps} | {r['param_count']:,} | {r['train_seconds']:.1f} | {r['latency_ms_batch1']:.2f} |")
+        lines.append(f"| {i} | {report.model_label(r)} | {r['rmse']:.4f} | {r['mae']:.4f} | {r['mase']:.3f} | "
+                     f"{versus} | {steps} | {r['param_count']:,} | {r['train_seconds']:.1f} | "
+                     f"{r['latency_ms_batch1']:.2f} |")
     lines += report.extra_sections(results, skipped)
     return "\n".join(lines) + "\n"
 

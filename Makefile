@@ -11,7 +11,8 @@ export PATH := $(abspath $(BIN)):$(PATH)
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export GX_ANALYTICS_ENABLED ?= false
 
-.PHONY: setup setup-dev browser run run-task test test-fast test-durations deps params-doc lint clean retrain-demo bench
+.PHONY: setup setup-dev browser run run-task test test-fast test-durations deps params-doc lint clean retrain-demo bench \
+	compare
 
 setup: $(STAMP)
 
@@ -68,6 +69,14 @@ deps: $(DEV_STAMP)
 # docs/params.md from the params schema (scripts/params_reference.py); tests/test_params_reference.py checks it.
 params-doc: $(STAMP)
 	$(BIN)/python -m scripts.params_reference
+
+# The decisive comparison on the embedded digits (docs/evaluation.md, "Cross-validation"): every architecture of
+# train.architectures, references included, cross-validated 5 folds x 2 repeats, as a DVC experiment.
+compare: setup
+	$(BIN)/dvc exp run -S compare.folds=5 -S compare.repeats=2 \
+	  -S "compare.architectures=$$($(BIN)/python -c 'from archlab.params import load_params; \
+	  print("[" + ",".join(load_params("params.yaml").train.architectures) + "]")')"
+	$(BIN)/archlab summary
 
 bench: setup-dev
 	$(BIN)/python -m bench.run --out reports

@@ -27,6 +27,7 @@ train:
   shallow_mlp: {hidden_units: 128, epochs: 60, patience: 8}
   cnn: {filters: [16, 32], dense_units: 64, epochs: 40, patience: 8}
 featurize: {backbones: []}
+compare: {folds: 0, repeats: 1, rope: 0.01, architectures: []}
 tune: {trials: 0}
 evaluate: {bootstrap_resamples: 500, latency_calls: 10}
 register: {metric: accuracy, min_delta: 0.0}

@@ -15,9 +15,11 @@ def main() -> None:
     p.add_argument("--tuned", required=True, type=Path, help="folder of tune@<arch>'s tuned/<arch>.yaml")
     p.add_argument("--features", required=True, type=Path, help="folder of featurize's data/features/<backbone>")
     p.add_argument("--out", required=True, type=Path, help="output metrics/learning_curve.json")
+    p.add_argument("--resume", default=Path(".archlab/learning_curve"), type=Path,
+                   help="each finished training's score: a killed stage resumes from here")
     args = p.parse_args()
     learning_curve(load_params(args.params), data_dir=args.data, models_dir=args.models, tuned_dir=args.tuned,
-                   features_root=args.features, out_path=args.out)
+                   features_root=args.features, out_path=args.out, resume_root=args.resume)
 
 
 if __name__ == "__main__":

@@ -86,6 +86,30 @@ def subprocess_env(**extra: str) -> dict[str, str]:
     return env
 
 
+def start_and_kill_when(command: list[str], cwd: Path, ready, timeout: float = 600):
+    """Start `command` in its own process group and SIGKILL the whole group (a stage and its local Ray) as soon as
+    `ready()` returns something truthy, polled every 0.2 s; returns that value. Fails when the command ends first."""
+    import signal
+    import subprocess
+    import time
+
+    proc = subprocess.Popen(command, cwd=cwd, env=subprocess_env(), start_new_session=True, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline, seen = time.monotonic() + timeout, None
+        while time.monotonic() < deadline and proc.poll() is None and not seen:
+            seen = ready()
+            time.sleep(0.2)
+        assert proc.poll() is None, f"{command[1]} ended before it could be killed:\n{proc.stdout.read()[-3000:]}"
+        assert seen, f"{command[1]}: nothing to kill it for within {timeout} s"
+        os.killpg(proc.pid, signal.SIGKILL)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    return seen
+
+
 def write_image(path: Path, mode: str = "L", size: tuple[int, int] = (12, 10), fmt: str | None = None,
                 seed: int = 0) -> Path:
     """Write a small random image in a given PIL mode and size (width, height)."""

@@ -8,9 +8,10 @@ from pathlib import Path
 
 from tests.conftest import ROOT, subprocess_env
 
-# reports/bench.json: the benchmark's measured sections, which evaluate's claims read (a declared dep)
+# reports/bench.json: the benchmark's measured sections, which evaluate's claims read (a declared dep);
+# metrics/cv/README.md: the folder of the cv@ stages' outputs, which evaluate reads even while compare is off
 PIPELINE_FILES = ["dvc.yaml", "stages", "src", "data/raw/README.md", "data/features/README.md", "reports/bench.json",
-                  ".gitignore"]
+                  "metrics/cv/README.md", ".gitignore"]
 
 
 def image_folder_params(project: str, seed: int, shallow_mlp: str, keras: bool = True) -> str:
@@ -30,6 +31,7 @@ train:
   shallow_mlp: {shallow_mlp}
 featurize: {{backbones: []}}
 tune: {{trials: 0}}
+compare: {{folds: 0, repeats: 1, rope: 0.01, architectures: []}}
 evaluate: {{bootstrap_resamples: 200, latency_calls: 5}}
 register: {{metric: accuracy, min_delta: 0.0}}
 """
@@ -51,6 +53,7 @@ train:
   shallow_mlp: {{hidden_units: 16, epochs: 3, patience: 3}}
 featurize: {{backbones: []}}
 tune: {{trials: 0}}
+compare: {{folds: 0, repeats: 1, rope: 0.01, architectures: []}}
 evaluate: {{bootstrap_resamples: 100, latency_calls: 5}}
 register: {{metric: accuracy, min_delta: 0.0}}
 """
@@ -73,6 +76,7 @@ train:
   pretrained_head: {backbone: vgg16, epochs: 2, hidden_units: 16}
 featurize: {backbones: [vgg16], input_size: 32, pooling: avg, vgg16: {weights: hed-bsds500}}
 tune: {trials: 0}
+compare: {folds: 0, repeats: 1, rope: 0.01, architectures: []}
 evaluate: {bootstrap_resamples: 200, latency_calls: 5}
 register: {metric: accuracy, min_delta: 0.0}
 """

@@ -160,6 +160,7 @@ def table_csv_repo(tmp_path_factory):
                   "transformer": {"embed_dim": 8, "num_heads": 2, "num_layers": 1, "mlp_dim": 16, **quick},
                   "rbm": {"n_components": 16, "n_iter": 10, "C": 10.0}},
         "featurize": {"backbones": []}, "tune": {"trials": 0},
+        "compare": {"folds": 0, "repeats": 1, "rope": 0.01, "architectures": []},
         "evaluate": {"bootstrap_resamples": 200, "latency_calls": 5},
         "register": {"metric": "accuracy", "min_delta": 0.0}}, sort_keys=False)
     folder = tmp_path_factory.mktemp("customers")

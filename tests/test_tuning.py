@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
 from archlab.architectures.registry import get
@@ -107,6 +108,33 @@ def test_a_stage_without_ray_address_starts_its_own_ray_beside_a_running_cluster
     seen = json.loads(out.stdout.strip().splitlines()[-1])
     assert seen["nodes"] and not set(seen["nodes"]) & two_node_cluster
     assert read_ray_address() and seen["gcs"] != read_ray_address()
+
+
+@pytest.mark.slow
+def test_cross_validation_folds_land_on_both_nodes_with_the_local_scores(two_node_cluster, tmp_path,
+                                                                         digits_session_dataset):
+    """The cv@ executor on the same two-node cluster (the driver joined it, as RAY_ADDRESS does for a stage): the
+    folds of knn ran on both nodes and scored exactly what they score in one local process (k-NN has no
+    randomness; a Keras fold matches to float tolerance only)."""
+    from archlab.compare.executor import run_jobs
+    from archlab.compare.folds import repeated_stratified_folds
+    from archlab.compare.run import fit_fold
+    from archlab.training.data import load_training_data
+    from tests.conftest import make_params
+
+    params = make_params(train={"architectures": ["knn"], "feature_heads": []})
+    data = load_training_data(digits_session_dataset)
+    x, y = np.concatenate([data.x_train, data.x_val]), np.concatenate([data.y_train, data.y_val])
+    items = [{"key": f.key, "repeat": f.repeat, "fold": f.fold, "fit_rows": f.fit_rows.tolist(),
+              "stop_rows": f.stop_rows.tolist(), "score_rows": f.score_rows.tolist()}
+             for f in repeated_stratified_folds(y, folds=4, repeats=1, seed=0)]
+    shared = {"x": x, "y": y, "data": data, "name": "knn", "arch_params": params.train.arch_params("knn"),
+              "task": params.task, "seed": 0}
+    on_cluster = run_jobs(fit_fold, shared, items, done_dir=tmp_path / "cluster", cpus=1, gpus=0, label="cv@knn")
+    assert {fold["node_id"] for fold in on_cluster} == two_node_cluster
+    local = [fit_fold(shared, item) for item in items]
+    assert [fold["accuracy"] for fold in on_cluster] == [fold["accuracy"] for fold in local]
+    assert [fold["predicted"] for fold in on_cluster] == [fold["predicted"] for fold in local]
 
 
 def _stage_args(project, dataset, name):
@@ -250,16 +278,13 @@ def test_a_killed_tune_stage_resumes_its_study_when_run_again(tmp_path, digits_d
     """SIGKILL to the whole stage (its local Ray included) once the study's saved state holds an ended trial; the
     next run of the same stage restores the study, keeps the trials that had ended, runs the rest and records all
     of them under one new parent run. The killed run writes no tuned/ file."""
-    import os
-    import signal
     import subprocess
     import sys
-    import time
 
     import mlflow
     import yaml
 
-    from tests.conftest import ROOT, subprocess_env
+    from tests.conftest import ROOT, start_and_kill_when, subprocess_env
 
     trials = 4  # two run at a time on 2 cores: the kill comes while two or three are still to run
     (tmp_path / "params.yaml").write_text(yaml.safe_dump({
@@ -280,19 +305,7 @@ def test_a_killed_tune_stage_resumes_its_study_when_run_again(tmp_path, digits_d
             return set()  # caught mid-write: the next poll reads it whole
         return {t["trial_id"] for t in (json.loads(row[0]) for row in trial_data) if t["status"] == "TERMINATED"}
 
-    first = subprocess.Popen(command, cwd=tmp_path, env=subprocess_env(), start_new_session=True,
-                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    try:
-        deadline, ended_before = time.monotonic() + 600, set()
-        while time.monotonic() < deadline and first.poll() is None and not ended_before:
-            ended_before = saved_ended()
-            time.sleep(0.2)
-        assert first.poll() is None, f"the study ended before it could be killed:\n{first.stdout.read()[-3000:]}"
-        os.killpg(first.pid, signal.SIGKILL)
-    finally:
-        if first.poll() is None:
-            os.killpg(first.pid, signal.SIGKILL)
-        first.wait()
+    ended_before = start_and_kill_when(command, tmp_path, saved_ended)
     assert 1 <= len(ended_before) < trials
     assert not (tmp_path / "tuned" / "shallow_mlp.yaml").exists()
 

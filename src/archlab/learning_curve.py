@@ -74,63 +74,98 @@ def score(model, x_test, y_test, params: Params) -> dict:
             "balanced_accuracy": float(np.mean(recalls))}
 
 
-def fit_subset(params: Params, name: str, data, rows: np.ndarray, *, tuned_path: Path | None,
-               features_dir: Path | None, scratch: Path):
-    """Train `name` as train@<name> would (its params, tune@<name>'s choices, class_balance), on `rows` only."""
+def fit_point(shared: dict, item: dict) -> dict:
+    """One learning-curve point as an executor job (`archlab.compare.executor`: side by side on Ray): train
+    `item["name"]` as train@<name> would (its params, tune@<name>'s choices, class balance) on `item["rows"]` of the
+    training split only, and score it on the full test split."""
     from archlab import tasks
+    from archlab.features import write_training_files
     from archlab.training.recipe import Recipe
-    from archlab.tuning.tuned import tuned_arch_params
 
-    recipe = Recipe(name, tuned_arch_params(params, name, tuned_path), tasks.get(params.task), params.project.seed)
-    head_features = None if features_dir is None else subset_features(features_dir, rows, scratch / "features")
-    return recipe.fit(subset_data(data, rows), checkpoint_dir=scratch / "checkpoints", artifact_dir=scratch / "figures",
-                      features_dir=head_features).trained.model
+    params, name, rows = shared["params"], item["name"], np.asarray(item["rows"], dtype=np.int64)
+    recipe = Recipe(name, shared["arch_params"][name], tasks.get(params.task), params.project.seed)
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix=f"archlab-curve-{name}-") as scratch:
+        head_features = None
+        if name in shared["features"]:  # a feature head: its embeddings came with the job, cut to `rows`
+            full = write_training_files(shared["features"][name], Path(scratch) / "features-all")
+            head_features = subset_features(full, rows, Path(scratch) / "features")
+        model = recipe.fit(subset_data(shared["data"], rows), checkpoint_dir=Path(scratch) / "checkpoints",
+                           artifact_dir=Path(scratch) / "figures", features_dir=head_features).trained.model
+        seconds = time.perf_counter() - started
+        return {"train_seconds": round(seconds, 3), **score(model, shared["x_test"], shared["y_test"], params)}
 
 
 def learning_curve(params: Params, *, data_dir: Path, models_dir: Path, tuned_dir: Path, features_root: Path,
-                   out_path: Path) -> dict:
-    """Train and score every listed architecture at every fraction; write `out_path` (JSON) and return it."""
-    from archlab import modelio
-    from archlab.data.store import read_dataset
-    from archlab.evaluation.split import test_split
+                   out_path: Path, resume_root: Path = Path(".archlab/learning_curve")) -> dict:
+    """Train and score every listed architecture at every fraction; write `out_path` (JSON) and return it.
+
+    The trainings below 1.0 run side by side on every core (`archlab.compare.executor`), each saved under
+    `resume_root` as it finishes: a killed stage re-run trains only the points it had not finished.
+    """
     from archlab.files import write_atomically
-    from archlab.training.data import load_training_data
 
     fractions = sorted(params.evaluate.learning_curve)
     names = architectures(params) if fractions else []
     result: dict = {"fractions": fractions, "architectures": names, "points": []}
     if names:
-        data = load_training_data(data_dir)
-        x_test, y_test, _ = test_split(read_dataset(data_dir))
-        subsets = nested_subsets(data.y_train, fractions, params.project.seed)
-        result["n_train"] = {str(f): int(len(rows)) for f, rows in subsets.items()}
-        result["n_test"] = int(len(y_test))  # every point is scored on the whole test split
-        for name in names:
-            folder = models_dir / name
-            info = modelio.read_info(folder)
-            features = None
-            if name in params.train.feature_heads:
-                features = features_root / params.train.arch_params(name).backbone
-            weights = json.loads((features / "meta.json").read_text())["weights_source"] if features else \
-                getattr(params.train.arch_params(name), "weights", None)
-            if weights is not None:  # what "pretrained" means here (the claims name it)
-                result.setdefault("weights", {})[name] = weights
-            for fraction, rows in subsets.items():
-                started = time.perf_counter()
-                if fraction == 1.0:
-                    model, seconds = modelio.load(folder), float(info["train_seconds"])
-                else:
-                    with tempfile.TemporaryDirectory(prefix=f"archlab-curve-{name}-") as scratch:
-                        model = fit_subset(params, name, data, rows, tuned_path=tuned_dir / f"{name}.yaml",
-                                           features_dir=features, scratch=Path(scratch))
-                    seconds = time.perf_counter() - started
-                point = {"architecture": name, "fraction": fraction, "n_train": int(len(rows)),
-                         "train_seconds": round(seconds, 3), "reused_pipeline_model": fraction == 1.0,
-                         **score(model, x_test, y_test, params)}
-                result["points"].append(point)
-                log.info("learning curve %s at %g (%d samples): test accuracy %.4f [%.3f, %.3f]", name, fraction,
-                         point["n_train"], point["test_accuracy"], point["ci_low"], point["ci_high"])
+        result |= _points(params, names, fractions, data_dir=data_dir, models_dir=models_dir, tuned_dir=tuned_dir,
+                          features_root=features_root, resume_root=resume_root)
     else:
         log.info("learning curve off (evaluate.learning_curve is empty or lists no trained architecture)")
     write_atomically(out_path, lambda fh: fh.write(json.dumps(result, indent=2) + "\n"))
     return result
+
+
+def _points(params: Params, names: list[str], fractions: list[float], *, data_dir: Path, models_dir: Path,
+            tuned_dir: Path, features_root: Path, resume_root: Path) -> dict:
+    """Every point: the pipeline's own model at 1.0, a training on the nested subset below (one executor job each)."""
+    import shutil
+
+    from archlab import modelio
+    from archlab.compare.executor import run_jobs
+    from archlab.data.store import read_dataset
+    from archlab.evaluation.split import test_split
+    from archlab.features import training_files
+    from archlab.training.data import load_training_data
+    from archlab.training.run import keyed_name
+    from archlab.tuning.tuned import tuned_arch_params
+
+    data = load_training_data(data_dir)
+    x_test, y_test, _ = test_split(read_dataset(data_dir))
+    subsets = nested_subsets(data.y_train, fractions, params.project.seed)
+    out: dict = {"n_train": {str(f): int(len(rows)) for f, rows in subsets.items()}, "n_test": int(len(y_test)),
+                 "points": []}
+    heads = {name: features_root / params.train.arch_params(name).backbone for name in names
+             if name in params.train.feature_heads}
+    for name in names:
+        weights = (json.loads((heads[name] / "meta.json").read_text())["weights_source"] if name in heads
+                   else getattr(params.train.arch_params(name), "weights", None))
+        if weights is not None:  # what "pretrained" means here (the claims name it)
+            out.setdefault("weights", {})[name] = weights
+    arch_params = {name: tuned_arch_params(params, name, tuned_dir / f"{name}.yaml") for name in names}
+    items = [{"key": f"{name}@{fraction:g}", "name": name, "rows": rows.tolist()}
+             for name in names for fraction, rows in subsets.items() if fraction < 1.0]
+    shared = {"params": params, "data": data, "x_test": x_test, "y_test": y_test, "arch_params": arch_params,
+              "features": {name: training_files(folder) for name, folder in heads.items()}}
+    done_dir = resume_root / keyed_name("curve", {n: p.model_dump(mode="json") for n, p in arch_params.items()},
+                                        fractions, data.dataset_hash, params.project.seed)
+    trained = dict(zip([item["key"] for item in items],
+                       run_jobs(fit_point, shared, items, done_dir=done_dir, cpus=1.0, gpus=0.0,
+                                label="learning_curve"), strict=True))
+    for name in names:
+        for fraction, rows in subsets.items():
+            if fraction == 1.0:  # the pipeline's own model, trained on exactly these rows with the same params
+                folder = models_dir / name
+                scores = {"train_seconds": float(modelio.read_info(folder)["train_seconds"]),
+                          **score(modelio.load(folder), x_test, y_test, params)}
+            else:
+                scores = trained[f"{name}@{fraction:g}"]
+            point = {"architecture": name, "fraction": fraction, "n_train": int(len(rows)),
+                     "train_seconds": scores["train_seconds"], "reused_pipeline_model": fraction == 1.0,
+                     **{k: v for k, v in scores.items() if k != "train_seconds"}}
+            out["points"].append(point)
+            log.info("learning curve %s at %g (%d samples): test accuracy %.4f [%.3f, %.3f]", name, fraction,
+                     point["n_train"], point["test_accuracy"], point["ci_low"], point["ci_high"])
+    shutil.rmtree(done_dir, ignore_errors=True)  # kept only until the stage's output is written
+    return out

@@ -197,6 +197,34 @@ class EvaluateParams(Strict):
         return sorted(value)
 
 
+class CompareParams(Strict):
+    """`cv@<arch>`: repeated stratified k-fold over train + val (archlab.compare); the test split is never used.
+
+    folds 0 (the default) is off: `architectures` stays empty and no cv@ stage exists, so a first run stays fast.
+    """
+
+    folds: int = Field(0, ge=0, le=50, description="k of k-fold; 0: off (no cv@ stage)")
+    repeats: int = Field(1, ge=1, le=50, description="k-fold runs, each with its own shuffle of the rows")
+    rope: float = Field(0.01, gt=0.0, lt=1.0, description="region of practical equivalence: accuracy gaps "
+                                                          "smaller than this count as a tie")
+    architectures: list[str] = Field([], description="the cv@ stages (a subset of train.architectures); set with "
+                                                     "folds, empty with folds 0")
+    cpus_per_fold: float = Field(1.0, gt=0.0, description="Ray CPUs each fold holds (all cores: folds side by side)")
+    gpus_per_fold: float = Field(0.0, ge=0.0, description="fractional shares one GPU between folds")
+
+    @model_validator(mode="after")
+    def _on_with_architectures(self) -> CompareParams:
+        if self.folds and not self.architectures:
+            raise ValueError(f"compare.folds is {self.folds} but compare.architectures is empty: list the "
+                             "architectures to cross-validate (e.g. those of train.architectures)")
+        if self.architectures and not self.folds:
+            raise ValueError("compare.architectures is set but compare.folds is 0 (off): set folds (5 is usual) or "
+                             "empty the list")
+        if self.folds == 1:
+            raise ValueError("compare.folds: 1 fold holds nothing out; use 0 (off) or at least 2")
+        return self
+
+
 class RegisterParams(Strict):
     metric: str | None = Field(
         None, description="one of the task's metrics (null: its first): classification accuracy | macro_f1 (higher "
@@ -236,6 +264,7 @@ class Params(Strict):
     tune: TuneParams = Field(TuneParams(), description="the tuning budget, the same for every architecture")
     featurize: FeaturizeParams = Field(FeaturizeParams(), description="frozen pretrained backbones (featurize@)")
     evaluate: EvaluateParams = Field(EvaluateParams(), description="scoring, intervals, tests, learning curve")
+    compare: CompareParams = Field(CompareParams(), description="repeated cross-validation (stages cv@)")
     register_: RegisterParams = Field(RegisterParams(), alias="register",  # `register` is taken by ABCMeta
                                       description="the promotion rule (stage register)")
     retrain: RetrainParams = Field(RetrainParams(), description="archlab retrain's drift gate, reports and lock")
@@ -260,6 +289,12 @@ class Params(Strict):
             raise ValueError(f"register.{exc}") from None
         if self.ingest.imbalance is not None and not task.class_balance:
             raise ValueError(f"ingest.imbalance applies to image and table classification, not to task {self.task!r}")
+        if self.compare.folds and task.cross_validation is not None:
+            raise ValueError(f"compare.folds: task {self.task!r} cannot be cross-validated: {task.cross_validation}")
+        unknown = [name for name in self.compare.architectures if name not in self.train.architectures]
+        if unknown:
+            raise ValueError(f"compare.architectures {unknown} are not in train.architectures "
+                             f"{list(self.train.architectures)}")
         errors = task.param_errors(self)
         if errors:
             raise ValueError("; ".join(errors))

@@ -44,6 +44,8 @@ def log_to_mlflow(params: Params, task, results: dict, figures: dict, report_fil
         metrics |= {f"test_{k}": float(v) for k, v in result.get("denoising", {}).items()}
         metrics |= {k: float(result[k]) for k in ("test_accuracy_mean", "test_accuracy_std") if k in result}
         metrics |= {"test_minority_recall": float(result["minority_recall"])} if "minority_recall" in result else {}
+        metrics |= {k: float(result[k]) for k in ("cv_mean", "cv_std", "cv_p_worse", "cv_p_equivalent", "cv_p_better")
+                    if k in result}
         client.log_batch(result["run_id"], metrics=[Metric(k, v, now, 0) for k, v in metrics.items()])
         for seed, run_id in result.get("seed_runs", {}).items():  # train.seeds: each seed's own score on its run
             client.log_batch(run_id, metrics=[Metric("seed_test_accuracy", result["seed_accuracy"][seed], now, 0)],
@@ -54,6 +56,9 @@ def log_to_mlflow(params: Params, task, results: dict, figures: dict, report_fil
     tags = {"archlab.stage": "evaluate", "archlab.best_architecture": best, "archlab.task": task.name}
     if skipped:
         tags["archlab.skipped_architectures"] = ", ".join(sorted(skipped))
+    cv_best = {r["cv_best"] for r in results.values() if "cv_best" in r}
+    if cv_best:
+        tags["archlab.cv_best_architecture"] = cv_best.pop()
     references = sorted(name for name, result in results.items() if result.get("reference"))
     if references:
         tags["archlab.references"] = ", ".join(references)
@@ -71,12 +76,14 @@ def log_to_mlflow(params: Params, task, results: dict, figures: dict, report_fil
 
 def evaluate(params: Params, *, data_dir: Path, models_dir: Path, metrics_path: Path, plots_dir: Path,
              leaderboard_path: Path, html_path: Path, figures_dir: Path, claims_path: Path | None = None,
-             learning_curve_path: Path | None = None, bench_path: Path | None = None) -> dict[str, dict]:
+             learning_curve_path: Path | None = None, bench_path: Path | None = None,
+             cv_dir: Path | None = None) -> dict[str, dict]:
     """Score every model of `params.model_names` on the test split and write all evaluation outputs.
 
     Args:
         claims_path: reports/claims.md, the course's claims checked on this run (`archlab.evaluation.claims`).
         learning_curve_path, bench_path: the evidence it reads besides the test scores (absent: not measured).
+        cv_dir: metrics/cv/, the cv@ stages' fold scores (absent or empty: compare is off).
     """
     dataset = read_dataset(data_dir)
     task = tasks.get(params.task)
@@ -88,7 +95,7 @@ def evaluate(params: Params, *, data_dir: Path, models_dir: Path, metrics_path: 
                         + "; ".join(skipped.values()))
     paths = EvaluationPaths(metrics=metrics_path, plots=plots_dir, leaderboard=leaderboard_path, html=html_path,
                             figures=figures_dir, claims=claims_path, learning_curve=learning_curve_path,
-                            bench=bench_path)
+                            bench=bench_path, cv=cv_dir)
     if claims_path is not None:
         claims_path.unlink(missing_ok=True)
     results = tasks.part(params.task, "evaluate").evaluate(task, params, dataset, scored, skipped,

@@ -72,6 +72,7 @@ class EvaluationPaths:
     claims: Path | None = None  # reports/claims.md
     learning_curve: Path | None = None  # the learning_curve stage's metrics/learning_curve.json (an input)
     bench: Path | None = None  # reports/bench.json, the benchmark's measured sections (an input)
+    cv: Path | None = None  # metrics/cv/, the cv@ stages' fold scores (an input; empty while compare is off)
 
 
 class Task:
@@ -94,6 +95,8 @@ class Task:
         drift_gate: whether `archlab retrain` can measure drift of its data.
         seed_repeats: whether its evaluation scores every seed of `train.seeds` (mean, spread, median model).
         class_balance: whether `train.<arch>.class_balance` applies (classifiers trained on labelled samples).
+        cross_validation: why `compare.folds` is refused for this task, or None where repeated stratified
+            k-fold over train + val applies (the classifiers of labelled samples).
     """
 
     name: ClassVar[str]
@@ -107,6 +110,7 @@ class Task:
     drift_gate: ClassVar[bool] = False
     seed_repeats: ClassVar[bool] = False
     class_balance: ClassVar[bool] = False
+    cross_validation: ClassVar[str | None] = "it has no labelled samples to fold"
 
     def _not_implemented(self, method: str) -> NotImplementedError:
         """What a task that skipped a required method raises: which task, which method (a programming error)."""

@@ -25,6 +25,7 @@ class ClassificationTask(Task):
     metrics = CLASSIFICATION_METRICS
     val_metric = Metric("val_accuracy", higher_is_better=True, label="val accuracy")
     seed_repeats = True
+    cross_validation = None  # repeated stratified k-fold over train + val (archlab.compare)
 
     def pyfunc_example(self, data, info: dict):
         """Two complete validation samples (JSON has no NaN for a masked cell)."""

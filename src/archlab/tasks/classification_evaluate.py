@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from archlab import modelio
+from archlab.evaluation.cross_validation import CV_KEYS, add_verdicts
 from archlab.evaluation.report import rank_key
 from archlab.tasks.base import EvaluationPaths
 from archlab.tasks.classification import CLASSIFICATION_METRICS
@@ -164,6 +165,7 @@ class ClassificationEvaluation:
             results[name]["p_value_vs_best"], results[name]["paired_test"] = (
                 (1.0, "-") if name == best else paired_p_value(correct[name], correct[best]))
             results[name]["seed_correct"] = correct[name]  # per seed, per test sample: the claims' paired tests
+        add_verdicts(results, paths.cv, params.compare.rope)
         figures = common_figures(results, probas, y_test, class_names, models_dir, paths.figures)
         curve = read_json(paths.learning_curve)
         if curve and curve.get("points"):
@@ -199,8 +201,8 @@ class ClassificationEvaluation:
         from archlab.tasks import classification_leaderboard as leaderboard
 
         metrics = {name: {k: r[k] for k in SCALARS} | {"per_class": r["per_class"]}
-                   | {key: r[key] for key in ("imputation", "denoising", "paired_test", "minority_recall", *SEED_KEYS)
-                      if key in r}
+                   | {key: r[key] for key in ("imputation", "denoising", "paired_test", "minority_recall", *SEED_KEYS,
+                                            *CV_KEYS) if key in r}
                    for name, r in results.items()} | metrics
         paths.metrics.parent.mkdir(parents=True, exist_ok=True)
         paths.metrics.write_text(json.dumps(metrics, indent=2) + "\n")

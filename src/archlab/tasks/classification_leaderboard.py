@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import html
 
+from archlab.evaluation.cross_validation import method_note as cv_note
+from archlab.evaluation.cross_validation import verdict_cell
 from archlab.evaluation.report import extra_sections, model_label, rank_key
 from archlab.tasks.classification import CLASSIFICATION_METRICS
 
@@ -29,10 +31,23 @@ def has_minority(results: dict[str, dict]) -> bool:
     return any("minority_recall" in r for r in results.values())
 
 
+def has_cv(results: dict[str, dict]) -> bool:
+    """Whether cv@ stages ran (`compare.folds`): the leaderboard then shows CV scores and verdicts first."""
+    return any("cv_mean" in r for r in results.values())
+
+
+def _cv_cells(row: dict) -> list[str]:
+    mean = f"{row['cv_mean']:.4f} ± {row['cv_std']:.4f}" if "cv_mean" in row else "-"
+    return [mean, verdict_cell(row)]
+
+
 def columns(results: dict[str, dict]) -> list[str]:
-    """The leaderboard's headers; with seeds, the test accuracy is the median-seed model's, the spread beside it."""
+    """The leaderboard's headers; with seeds, the test accuracy is the median-seed model's, the spread beside it;
+    with cross-validation, its mean ± std and the verdict against the best CV mean come before the holdout."""
     seeds, minority = has_seeds(results), has_minority(results)
-    out = COLUMNS[:2] + (["median-seed test accuracy [95% CI]", "mean ± std over seeds"] if seeds else COLUMNS[2:3])
+    cv = ["CV accuracy (mean ± std)", "CV verdict vs best (P worse / tied / better)"] if has_cv(results) else []
+    out = COLUMNS[:2] + cv + (["median-seed test accuracy [95% CI]", "mean ± std over seeds"] if seeds
+                              else COLUMNS[2:3])
     out += COLUMNS[3:5] + (["minority recall"] if minority else []) + [COLUMNS[5]]
     return out + ["vs best (paired p)" if seeds else COLUMNS[6]] + COLUMNS[7:]
 
@@ -54,7 +69,8 @@ def leaderboard_rows(results: dict[str, dict], alpha: float) -> list[list[str]]:
     ranked = sorted(results.values(), key=lambda r: rank_key(r, CLASSIFICATION_METRICS[0]))
     best = ranked[0]["architecture"]
     seeds, minority = has_seeds(results), has_minority(results)
-    return [[str(i), model_label(r),
+    cv = has_cv(results)
+    return [[str(i), model_label(r), *(_cv_cells(r) if cv else []),
              f"{r['accuracy']:.4f} [{r['accuracy_ci_low']:.3f}, {r['accuracy_ci_high']:.3f}]",
              *([_spread(r)] if seeds else []),
              f"{r['macro_f1']:.4f}", _score(r, "balanced_accuracy"),
@@ -66,7 +82,12 @@ def leaderboard_rows(results: dict[str, dict], alpha: float) -> list[list[str]]:
 
 
 def method_note(results: dict[str, dict], alpha: float) -> str:
-    """How the interval and the 'vs best' verdict were computed, in one sentence for both report formats."""
+    """How the interval, the 'vs best' verdict and the CV columns were computed, for both report formats."""
+    note, cv = _holdout_note(results, alpha), cv_note(results)
+    return f"{note} {cv}" if cv else note
+
+
+def _holdout_note(results: dict[str, dict], alpha: float) -> str:
     if not has_seeds(results):
         return (f"Interval: bootstrap; 'vs best': exact McNemar test on the paired predictions at alpha={alpha} "
                 "('no sig. diff.' means the gap could be chance).")

@@ -25,6 +25,8 @@ class Forecasting(Task):
                Metric("mase", higher_is_better=False, label="MASE"))
     sample_noun = "test windows"
     val_metric = Metric("val_mae", higher_is_better=False, label="val MAE")
+    # Series need rolling-origin folds (never shuffled); stratified k-fold would train on the future.
+    cross_validation = "rolling-origin folds for series are not built yet (stratified k-fold would train on the future)"
 
     def param_errors(self, params) -> list[str]:
         errors = super().param_errors(params)

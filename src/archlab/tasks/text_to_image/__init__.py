@@ -31,6 +31,7 @@ class TextToImage(ImagesTask):
     sample_noun = "test images"
     borrows = "image_classification"
     drift_gate = False
+    cross_validation = "its generators are scored by a judge on generated images, not on held-out labels"
 
     def is_generator(self, info: dict) -> bool:
         """A model trained by this task's own fit (a generator), not a borrowed image classifier (a judge)."""

@@ -1,0 +1,52 @@
+"""Which rows each cross-validation fold trains and scores on: repeated stratified k-fold over train + val.
+
+The test split is not an input here at all: the rows folded are the training data's train and val splits, so no
+fold can see a test sample. Each repeat reshuffles with its own seed (`project.seed` + repeat); the same params
+give the same folds on every machine and in every cv@ stage, which is what lets the verdicts pair the scores of
+two architectures fold by fold.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+# The share of a fold's training rows held back for early stopping (the networks stop on it as train@ stops on the
+# val split): the val split's share of train + val in the default 70/15/15.
+EARLY_STOPPING_SHARE = 0.15 / 0.85
+
+
+@dataclass(frozen=True)
+class Fold:
+    """One fold: rows (indices into train + val, train first) it fits on, stops early on and scores."""
+
+    repeat: int
+    fold: int
+    fit_rows: np.ndarray
+    stop_rows: np.ndarray
+    score_rows: np.ndarray
+
+    @property
+    def key(self) -> str:
+        return f"r{self.repeat}-f{self.fold}"
+
+
+def repeated_stratified_folds(y: np.ndarray, folds: int, repeats: int, seed: int) -> list[Fold]:
+    """`repeats` x `folds` folds over labels `y`: in each repeat every row is scored exactly once, each fold's
+    class mix is the data's, and a stratified share of the other rows is held back for early stopping."""
+    from sklearn.model_selection import StratifiedKFold, train_test_split
+
+    y = np.asarray(y)
+    smallest = int(np.bincount(y).min()) if len(y) else 0
+    if smallest < folds:
+        raise ValueError(f"compare.folds is {folds} but a class has only {smallest} samples in train + val: "
+                         f"use at most {smallest} folds")
+    out = []
+    for repeat in range(repeats):
+        splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed + repeat)
+        for number, (train_rows, score_rows) in enumerate(splitter.split(np.zeros(len(y)), y)):
+            fit_rows, stop_rows = train_test_split(train_rows, test_size=EARLY_STOPPING_SHARE, stratify=y[train_rows],
+                                                   random_state=seed + repeat)
+            out.append(Fold(repeat, number, np.sort(fit_rows), np.sort(stop_rows), np.sort(score_rows)))
+    return out

@@ -1,0 +1,69 @@
+"""The cv@ stages' fold scores on the leaderboard: each model's CV mean and spread, and its verdict against the
+model with the best CV mean (`archlab.evaluation.verdicts`), from metrics/cv/<arch>.json."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from archlab.evaluation.verdicts import against_best
+
+CV_KEYS = ("cv_mean", "cv_std", "cv_design", "cv_rope", "cv_best", "cv_verdict", "cv_mean_difference", "cv_p_value",
+           "cv_p_worse", "cv_p_equivalent", "cv_p_better", "cv_tuned_config")
+
+
+def read_folds(cv_dir: Path | None, names: list[str]) -> dict[str, dict]:
+    """Each named model's metrics/cv/<name>.json that holds fold scores (none: compare is off, or it was
+    skipped)."""
+    out = {}
+    for name in names:
+        path = None if cv_dir is None else cv_dir / f"{name}.json"
+        if path is not None and path.is_file():
+            folds = json.loads(path.read_text())
+            if not folds.get("skipped"):
+                out[name] = folds
+    return out
+
+
+def add_verdicts(results: dict[str, dict], cv_dir: Path | None, rope: float) -> str | None:
+    """Add the CV columns (`CV_KEYS`) to each result that has fold scores; returns the best model by CV mean
+    (None: no fold scores). The holdout scores in `results` are left as they are."""
+    folds = read_folds(cv_dir, list(results))
+    if not folds:
+        return None
+    best = max(folds, key=lambda n: folds[n]["mean"])
+    for name, cv in folds.items():
+        row = {"cv_mean": cv["mean"], "cv_std": cv["std"], "cv_design": f"{cv['folds']}x{cv['repeats']}",
+               "cv_rope": rope, "cv_best": best, "cv_tuned_config": cv.get("tuned_config", False)}
+        if name == best:
+            row["cv_verdict"] = "best"
+        else:
+            verdict = against_best(cv["scores"], folds[best]["scores"], folds=cv["folds"], n_fit=cv["n_fit"],
+                                   n_score=cv["n_score"], rope=rope).as_dict()
+            row |= {f"cv_{k}" if k != "verdict" else "cv_verdict": v for k, v in verdict.items()}
+        results[name].update(row)
+    return best
+
+
+def verdict_cell(result: dict) -> str:
+    """The leaderboard's CV verdict cell: the word, with P(worse) / P(tied) / P(better) against the best."""
+    if "cv_verdict" not in result:
+        return "-"
+    if result["cv_verdict"] == "best":
+        return "best"
+    return (f"{result['cv_verdict']} ({result['cv_p_worse']:.2f} / {result['cv_p_equivalent']:.2f} / "
+            f"{result['cv_p_better']:.2f})")
+
+
+def method_note(results: dict[str, dict]) -> str | None:
+    """How the CV columns were computed, and the bias tuned configs carry (None without fold scores)."""
+    rows = [r for r in results.values() if "cv_mean" in r]
+    if not rows:
+        return None
+    note = (f"CV: repeated stratified k-fold ({rows[0]['cv_design']}: folds x repeats) over train + val, the test "
+            f"split untouched; verdict against the best CV mean by the Bayesian correlated t-test with rope "
+            f"{rows[0]['cv_rope']:g} (P(worse) / P(tied) / P(better); a verdict needs 0.95, else undecided).")
+    if any(r.get("cv_tuned_config") for r in rows):
+        note += (" Tuned configs were chosen on the val split, which lies inside the cross-validated rows: an "
+                 "optimistic bias every tuned architecture shares.")
+    return note

@@ -1,0 +1,200 @@
+"""Repeated cross-validation (`compare`, cv@<arch>): the folds, the two tests behind the verdicts (against values
+worked out by hand), the verdict rules, the executor's resume, and a real cross-validation scored into the
+leaderboard."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+from archlab.compare.folds import repeated_stratified_folds
+from archlab.errors import ParamsError
+from archlab.evaluation.verdicts import against_best, corrected_t_test, correlated_posterior
+from tests.conftest import make_params
+
+# Six paired fold differences (model minus best) of a 5-fold x 2 design... worked by hand:
+# mean 0.015; squared deviations 25+25+225+225+25+25 = 550 (x 1e-6), s^2 = 550/5 = 110e-6.
+D = np.array([0.01, 0.02, 0.00, 0.03, 0.01, 0.02])
+
+
+def test_folds_are_stratified_reproducible_disjoint_and_cover_every_row_once_per_repeat():
+    y = np.repeat(np.arange(3), [40, 30, 20])
+    folds = repeated_stratified_folds(y, folds=5, repeats=2, seed=7)
+    assert len(folds) == 10 and [f.key for f in folds[:2]] == ["r0-f0", "r0-f1"]
+    for repeat in (0, 1):
+        scored = np.concatenate([f.score_rows for f in folds if f.repeat == repeat])
+        assert sorted(scored.tolist()) == list(range(len(y)))  # each row held out exactly once a repeat
+    for f in folds:
+        assert np.bincount(y[f.score_rows]).tolist() == [8, 6, 4]  # each fold has the data's class mix
+        parts = [set(f.fit_rows), set(f.stop_rows), set(f.score_rows)]
+        assert not (parts[0] & parts[1]) and not (parts[0] | parts[1]) & parts[2]
+        assert len(parts[0] | parts[1] | parts[2]) == len(y)
+        assert np.bincount(y[f.stop_rows], minlength=3).min() >= 1  # early stopping sees every class
+    again = repeated_stratified_folds(y, folds=5, repeats=2, seed=7)
+    assert all(np.array_equal(a.score_rows, b.score_rows) and np.array_equal(a.fit_rows, b.fit_rows)
+               for a, b in zip(folds, again, strict=True))
+    assert not np.array_equal(folds[0].score_rows, folds[5].score_rows)  # a repeat reshuffles
+    with pytest.raises(ValueError, match="a class has only 20 samples"):
+        repeated_stratified_folds(y, folds=25, repeats=1, seed=0)
+
+
+def test_corrected_resampled_t_test_against_the_hand_computation():
+    """Nadeau & Bengio: var of the mean = (1/J + n_score/n_fit) s^2 = (1/6 + 1/4) x 110e-6 = 45.83e-6; t = 0.015 /
+    0.006770 = 2.2156 with 5 degrees of freedom: two-sided p = 0.0776 (t tables: between 2.015 (0.10) and 2.571
+    (0.05)). The naive paired t-test (s^2 / J) would say t = 3.503, p = 0.017: "significant" on the same folds."""
+    assert corrected_t_test(D, n_fit=4, n_score=1) == pytest.approx(0.0776, abs=5e-4)
+    assert corrected_t_test(np.zeros(6), n_fit=4, n_score=1) == 1.0
+
+
+def test_bayesian_correlated_t_test_against_the_hand_computation():
+    """Benavoli et al. 2017 with rho = 1/5: scale^2 = (1/6 + 0.25) x 110e-6 = 45.83e-6 (scale 0.006770); rope 0.01:
+    P(better) = P(T5 > (0.01 - 0.015) / 0.006770 = -0.7385) = 0.753, P(worse) = P(T5 < -0.025 / 0.006770 = -3.693)
+    = 0.0071 (tables: between 0.005 at 4.032 and 0.01 at 3.365), P(tied) the rest."""
+    worse, tied, better = correlated_posterior(D, folds=5, rope=0.01)
+    assert better == pytest.approx(0.753, abs=2e-3) and worse == pytest.approx(0.0071, abs=5e-4)
+    assert worse + tied + better == pytest.approx(1.0)
+    assert correlated_posterior(np.full(6, 0.002), folds=5, rope=0.01) == (0.0, 1.0, 0.0)  # every fold agrees
+
+
+@pytest.mark.parametrize(("shift", "noise", "expected"), [(0.05, 0.005, "better"), (-0.05, 0.005, "worse"),
+                                                           (0.0005, 0.002, "tied within rope"),
+                                                           (0.0, 0.03, "undecided")])
+def test_the_verdict_follows_the_posterior(shift, noise, expected):
+    rng = np.random.default_rng(0)
+    best = {f"r{r}-f{f}": 0.9 + rng.normal(0, 0.01) for r in range(5) for f in range(10)}
+    model = {key: score + shift + rng.normal(0, noise) for key, score in best.items()}
+    verdict = against_best(model, best, folds=10, n_fit=900, n_score=100, rope=0.01)
+    assert verdict.word == expected, verdict
+    with pytest.raises(ValueError, match="fold keys differ"):
+        against_best({"r0-f0": 0.9}, {"r0-f1": 0.9}, folds=2, n_fit=1, n_score=1, rope=0.01)
+
+
+def test_compare_params_say_what_is_missing():
+    with pytest.raises(ParamsError, match="compare.architectures is empty"):
+        make_params(compare={"folds": 5})
+    with pytest.raises(ParamsError, match=r"compare.architectures \['lstm'\] are not in train.architectures"):
+        make_params(train={"architectures": ["baseline"]}, compare={"folds": 5, "architectures": ["lstm"]})
+    with pytest.raises(ParamsError, match="task 'text_to_image' cannot be cross-validated"):
+        make_params(task="text_to_image", ingest={"source": "digits"}, featurize={"backbones": []},
+                    train={"architectures": ["baseline"], "feature_heads": []}, register={"metric": "caption_match"},
+                    compare={"folds": 3, "architectures": ["baseline"]})
+
+
+def _cv(params, name, dataset, root, resume_root=None):
+    from archlab.compare.run import cross_validate
+
+    return cross_validate(params, name, data_dir=dataset, validation_report=root / "validation.json",
+                          tuned_path=None, out_path=root / "metrics/cv" / f"{name}.json",
+                          resume_root=resume_root or root / ".archlab/cv")
+
+
+@pytest.mark.slow
+def test_cross_validation_resumes_its_finished_folds_and_feeds_the_leaderboard(digits_dataset, tmp_path):
+    """baseline and knn, 3 folds x 2 repeats on digits' train + val (the test split unread). A stage killed after
+    four of knn's folds leaves them saved: the re-run keeps those four (one marked) and runs the other two. The
+    evaluate stage then shows both CV columns and a verdict, and logs them."""
+    import mlflow
+
+    from archlab.compare.executor import run_jobs
+    from archlab.compare.folds import repeated_stratified_folds
+    from archlab.compare.run import fit_fold, resume_dir
+    from archlab.evaluation.run import evaluate
+    from archlab.training.data import load_training_data
+    from archlab.training.run import train
+    from tests.conftest import project_dir
+
+    names = ["baseline", "knn"]
+    params = make_params(project={"name": "cv", "seed": 3}, train={"architectures": names, "feature_heads": []},
+                         compare={"folds": 3, "repeats": 2, "architectures": names},
+                         evaluate={"bootstrap_resamples": 100, "latency_calls": 5})
+    data = load_training_data(digits_dataset)
+    x, y = np.concatenate([data.x_train, data.x_val]), np.concatenate([data.y_train, data.y_val])
+    folds = repeated_stratified_folds(y, 3, 2, seed=3)
+    items = [{"key": f.key, "repeat": f.repeat, "fold": f.fold, "fit_rows": f.fit_rows.tolist(),
+              "stop_rows": f.stop_rows.tolist(), "score_rows": f.score_rows.tolist()} for f in folds]
+    shared = {"x": x, "y": y, "data": data, "name": "knn", "arch_params": params.train.arch_params("knn"),
+              "task": params.task, "seed": 3}
+    done = resume_dir(tmp_path / ".archlab/cv", params, "knn", params.train.arch_params("knn"), data.dataset_hash)
+    run_jobs(fit_fold, shared, items[:4], done_dir=done, cpus=1, gpus=0, label="cv@knn")  # the killed stage's part
+    marked = json.loads((done / "r0-f1.json").read_text()) | {"accuracy": 0.5}
+    (done / "r0-f1.json").write_text(json.dumps(marked))
+    with project_dir(tmp_path):
+        knn = _cv(params, "knn", digits_dataset, tmp_path)
+        baseline = _cv(params, "baseline", digits_dataset, tmp_path)
+        for name in names:  # the holdout side, as train@ writes it
+            train(params, name, data_dir=digits_dataset, validation_report=tmp_path / "validation.json",
+                  model_dir=tmp_path / "models" / name, metrics_path=tmp_path / f"metrics/train/{name}.json",
+                  plots_path=tmp_path / f"plots/{name}.csv", checkpoint_root=tmp_path / "ckpt", project_root=tmp_path)
+        results = evaluate(params, data_dir=digits_dataset, models_dir=tmp_path / "models",
+                           metrics_path=tmp_path / "metrics/evaluate.json", plots_dir=tmp_path / "plots/evaluate",
+                           leaderboard_path=tmp_path / "reports/leaderboard.md",
+                           html_path=tmp_path / "reports/evaluation.html", figures_dir=tmp_path / "reports/figures",
+                           cv_dir=tmp_path / "metrics/cv")
+        mlflow.set_tracking_uri(f"sqlite:///{tmp_path}/mlflow.db")
+        runs = {r.info.run_name: r for r in mlflow.search_runs(experiment_names=["cv"], output_format="list")}
+    assert knn["scores"]["r0-f1"] == 0.5 and sorted(knn["scores"]) == [i["key"] for i in items]  # resumed
+    assert not done.exists()  # the saved folds go once the output is written
+    n_rows = len(y)
+    assert knn["n_rows"] == baseline["n_rows"] == n_rows == len(data.y_train) + len(data.y_val)
+    assert all(sorted(r for r, label in enumerate(oof) if label >= 0) == list(range(n_rows)) for oof in baseline[
+        "out_of_fold"])
+    assert 0.9 < baseline["mean"] < 1.0 and baseline["std"] > 0
+    board = (tmp_path / "reports/leaderboard.md").read_text()
+    assert "CV accuracy (mean ± std)" in board and "repeated stratified k-fold (3x2" in board
+    best = results["knn"]["cv_best"]
+    other = "baseline" if best == "knn" else "knn"
+    assert results[best]["cv_verdict"] == "best"
+    assert results[other]["cv_verdict"] in {"worse", "undecided", "tied within rope", "better"}
+    assert results[other]["cv_p_worse"] + results[other]["cv_p_equivalent"] + results[other]["cv_p_better"] == \
+        pytest.approx(1.0)
+    stored = json.loads((tmp_path / "metrics/evaluate.json").read_text())
+    assert stored[other]["cv_verdict"] == results[other]["cv_verdict"]
+    assert runs["knn"].data.metrics["cv_mean"] == pytest.approx(knn["mean"])
+    assert runs["evaluation"].data.tags["archlab.cv_best_architecture"] == best
+    shutil.rmtree(tmp_path / "metrics/cv")  # compare off: the same evaluation without CV columns
+    with project_dir(tmp_path):
+        plain = evaluate(params, data_dir=digits_dataset, models_dir=tmp_path / "models",
+                         metrics_path=tmp_path / "metrics/evaluate.json", plots_dir=tmp_path / "plots/evaluate",
+                         leaderboard_path=tmp_path / "reports/leaderboard.md",
+                         html_path=tmp_path / "reports/evaluation.html", figures_dir=tmp_path / "reports/figures",
+                         cv_dir=tmp_path / "metrics/cv")
+    assert "cv_mean" not in plain["knn"] and "CV accuracy" not in (tmp_path / "reports/leaderboard.md").read_text()
+
+
+@pytest.mark.slow
+def test_a_killed_cv_stage_resumes_with_the_folds_it_had_finished(tmp_path, digits_dataset):
+    """SIGKILL to the whole cv@ stage (its local Ray included) once a fold's score is saved; the re-run keeps that
+    fold (marked after the kill, so a re-trained one would show) and runs only the others."""
+    import subprocess
+    import sys
+
+    import yaml
+
+    from tests.conftest import ROOT, start_and_kill_when, subprocess_env
+
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump({
+        "project": {"name": "cvkill", "seed": 5},
+        "train": {"architectures": ["shallow_mlp"], "feature_heads": [],
+                  "shallow_mlp": {"hidden_units": 16, "epochs": 12, "patience": 1000}},
+        "compare": {"folds": 4, "repeats": 1, "architectures": ["shallow_mlp"]}}))
+    (tmp_path / "validation.json").write_text(json.dumps({"success": True}))
+    command = [sys.executable, str(ROOT / "stages" / "cv.py"), "--params", "params.yaml", "--arch", "shallow_mlp",
+               "--data", str(digits_dataset), "--validation", "validation.json", "--out", "metrics/cv/shallow_mlp.json"]
+    saved = tmp_path / ".archlab" / "cv"
+    start_and_kill_when(command, tmp_path, lambda: sorted(saved.glob("*/r0-f*.json")))
+    finished = sorted(saved.glob("*/r0-f*.json"))
+    assert 1 <= len(finished) < 4 and not (tmp_path / "metrics/cv/shallow_mlp.json").exists()
+    marked = finished[0]
+    marked.write_text(json.dumps(json.loads(marked.read_text()) | {"accuracy": 0.25}))
+
+    second = subprocess.run(command, cwd=tmp_path, env=subprocess_env(), capture_output=True, text=True, timeout=900)
+    assert second.returncode == 0, second.stderr[-3000:]
+    assert f"{len(finished)} of 4 jobs finished before" in second.stderr, second.stderr[-3000:]
+    result = json.loads((tmp_path / "metrics/cv/shallow_mlp.json").read_text())
+    assert sorted(result["scores"]) == ["r0-f0", "r0-f1", "r0-f2", "r0-f3"]
+    assert result["scores"][marked.stem] == 0.25
+    assert all(0.5 < score <= 1.0 for key, score in result["scores"].items() if key != marked.stem)
+    assert not any(saved.iterdir())  # the saved folds go once the output is written

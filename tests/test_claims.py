@@ -95,3 +95,40 @@ def test_the_claims_file_lists_every_claim_and_the_summary_prints_the_verdicts(t
                                                + 1:]]
     assert verdicts[0].startswith("holds here: Deeper networks") and len(verdicts) == 5
     assert sum(v.startswith("not measured") for v in verdicts) == 4
+
+
+def _with_folds(results: dict, **shifts: float) -> dict:
+    """Results rows with cross-validation fold scores: a shared base per fold plus each model's shift and noise."""
+    rng = np.random.default_rng(1)
+    base = {f"r{r}-f{f}": 0.95 + rng.normal(0, 0.01) for r in range(2) for f in range(5)}
+    for name, (shift, noise) in shifts.items():
+        scores = {k: v + shift + rng.normal(0, noise) for k, v in base.items()}
+        results[name] |= {"architecture": name, "cv_mean": float(np.mean(list(scores.values()))), "cv_rope": 0.01,
+                          "cv_design": "5x2", "cv_folds": {"scores": scores, "folds": 5, "n_fit": 800,
+                                                           "n_score": 200}}
+    return results
+
+
+def test_with_cross_validation_the_pairwise_claims_are_decided_on_the_folds():
+    """The holdout says "inconclusive" for all three pairs (one test split, a 0.5-point gap); the folds decide: a
+    clear 5-point gain holds, a 0.1-point one is a tie within the 0.01 rope, a noisy one stays undecided and says
+    what would decide it."""
+    correct = {"deep_mlp": _correct(191), "shallow_mlp": _correct(190), "cnn": _correct(191)}
+    holds = _with_folds(_results(deep_mlp=0.955, shallow_mlp=0.95), deep_mlp=(0.05, 0.002), shallow_mlp=(0, 0.002))
+    verdict = claims.deep_vs_shallow(holds, correct, 0.05)
+    assert verdict.verdict == claims.HOLDS and "CV accuracy (5x2" in verdict.evidence
+    tied = _with_folds(_results(deep_mlp=0.955, shallow_mlp=0.95), deep_mlp=(0.001, 0.001), shallow_mlp=(0, 0.001))
+    assert claims.deep_vs_shallow(tied, correct, 0.05).verdict == claims.TIED
+    noisy = _with_folds(_results(cnn=0.955, shallow_mlp=0.95), cnn=(0.01, 0.03), shallow_mlp=(0, 0.001))
+    undecided = claims.cnn_vs_dense(noisy, correct, 0.05)
+    assert undecided.verdict == claims.UNDECIDED and "would decide it: " in undecided.evidence
+    half = _with_folds(_results(deep_mlp=0.955, shallow_mlp=0.95), deep_mlp=(0.05, 0.002))  # one side has no folds
+    assert claims.deep_vs_shallow(half, correct, 0.05).verdict == claims.UNSURE  # the holdout's paired test
+
+
+def test_the_benchmark_claims_say_when_the_data_is_not_digits():
+    bench = _imbalance({"baseline": {"none": 0.5, "rbm_oversample": 0.8}})
+    on_digits = claims.build({}, {}, None, bench, 0.05, "digits")[3]
+    on_cifar = claims.build({}, {}, None, bench, 0.05, "image_dir")[3]
+    assert "not on" not in on_digits.evidence
+    assert on_cifar.evidence.startswith("measured by the benchmark on digits, not on image_dir: ")

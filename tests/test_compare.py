@@ -95,20 +95,22 @@ def _cv(params, name, dataset, root, resume_root=None):
 def test_cross_validation_resumes_its_finished_folds_and_feeds_the_leaderboard(digits_dataset, tmp_path):
     """baseline and knn, 3 folds x 2 repeats on digits' train + val (the test split unread). A stage killed after
     four of knn's folds leaves them saved: the re-run keeps those four (one marked) and runs the other two. The
-    evaluate stage then shows both CV columns and a verdict, and logs them."""
+    evaluate stage then shows both CV columns and a verdict, and logs them; with a rope of 10 points the two are
+    tied, and register puts the faster of them (tie_break: latency) to the promotion rule."""
     import mlflow
 
     from archlab.compare.executor import run_jobs
     from archlab.compare.folds import repeated_stratified_folds
     from archlab.compare.run import fit_fold, resume_dir
     from archlab.evaluation.run import evaluate
+    from archlab.register import register
     from archlab.training.data import load_training_data
     from archlab.training.run import train
     from tests.conftest import project_dir
 
     names = ["baseline", "knn"]
     params = make_params(project={"name": "cv", "seed": 3}, train={"architectures": names, "feature_heads": []},
-                         compare={"folds": 3, "repeats": 2, "architectures": names},
+                         compare={"folds": 3, "repeats": 2, "rope": 0.1, "architectures": names},
                          evaluate={"bootstrap_resamples": 100, "latency_calls": 5})
     data = load_training_data(digits_dataset)
     x, y = np.concatenate([data.x_train, data.x_val]), np.concatenate([data.y_train, data.y_val])
@@ -133,6 +135,9 @@ def test_cross_validation_resumes_its_finished_folds_and_feeds_the_leaderboard(d
                            leaderboard_path=tmp_path / "reports/leaderboard.md",
                            html_path=tmp_path / "reports/evaluation.html", figures_dir=tmp_path / "reports/figures",
                            cv_dir=tmp_path / "metrics/cv")
+        decision = register(params, data_dir=digits_dataset, models_dir=tmp_path / "models",
+                            evaluation_path=tmp_path / "metrics/evaluate.json",
+                            decision_path=tmp_path / "reports/register.json")
         mlflow.set_tracking_uri(f"sqlite:///{tmp_path}/mlflow.db")
         runs = {r.info.run_name: r for r in mlflow.search_runs(experiment_names=["cv"], output_format="list")}
     assert knn["scores"]["r0-f1"] == 0.5 and sorted(knn["scores"]) == [i["key"] for i in items]  # resumed
@@ -154,6 +159,11 @@ def test_cross_validation_resumes_its_finished_folds_and_feeds_the_leaderboard(d
     assert stored[other]["cv_verdict"] == results[other]["cv_verdict"]
     assert runs["knn"].data.metrics["cv_mean"] == pytest.approx(knn["mean"])
     assert runs["evaluation"].data.tags["archlab.cv_best_architecture"] == best
+    assert results[other]["cv_verdict"] == "tied within rope"
+    faster = min(names, key=lambda n: stored[n]["latency_ms_batch1"])
+    assert set(decision["tie"]["tied"]) == set(names)
+    assert decision["tie"]["chosen"] == faster == decision["challenger_architecture"]
+    assert "register.tie_break: latency" in decision["tie"]["reason"]
     shutil.rmtree(tmp_path / "metrics/cv")  # compare off: the same evaluation without CV columns
     with project_dir(tmp_path):
         plain = evaluate(params, data_dir=digits_dataset, models_dir=tmp_path / "models",
@@ -198,3 +208,53 @@ def test_a_killed_cv_stage_resumes_with_the_folds_it_had_finished(tmp_path, digi
     assert result["scores"][marked.stem] == 0.25
     assert all(0.5 < score <= 1.0 for key, score in result["scores"].items() if key != marked.stem)
     assert not any(saved.iterdir())  # the saved folds go once the output is written
+
+
+def test_the_advisor_against_the_mcnemar_sample_size_worked_by_hand():
+    """Connor (1987): n = (1.96 sqrt(psi) + 0.8416 sqrt(psi - delta^2))^2 / delta^2. For psi = 0.05, delta = 0.02:
+    (1.96 x 0.22361 + 0.8416 x 0.22271)^2 / 0.0004 = 0.6257^2 / 0.0004 = 978.8 -> 979 test samples; so 979 samples
+    detect a 2-point gap at that disagreement, and 269 (digits' test split) only gaps near 3 points at 3%."""
+    from archlab.evaluation.advisor import advice, detectable_gap, samples_needed
+
+    assert samples_needed(0.02, 0.05) == 979
+    assert detectable_gap(979, 0.05) == pytest.approx(0.02, abs=1e-4)
+    assert detectable_gap(269, 0.03) == pytest.approx(0.0295, abs=5e-4)
+    assert samples_needed(0.0, 0.05) is None and detectable_gap(100, 0.0) is None
+    best = np.ones(269, dtype=bool)
+    runner_up = best.copy()
+    runner_up[:6], best[6:8] = False, False  # 8 disagreements, a gap of 4 samples (1.49 points)
+    line = advice("cnn", "shallow_mlp", best, runner_up, alpha=0.05)
+    assert "disagree on 3.0% of the 269 test samples" in line and "1.49 points" in line
+    assert f"about {samples_needed(4 / 269, 8 / 269):,} test samples, or cross-validation" in line
+
+
+def test_register_breaks_a_cv_tie_by_the_chosen_rule_and_ignores_holdout_only_ties():
+    from archlab.register import challenger
+    from archlab.tasks.classification import CLASSIFICATION_METRICS
+
+    metric = CLASSIFICATION_METRICS[0]
+    evaluation = {
+        "cnn": {"accuracy": 0.985, "latency_ms_batch1": 0.9, "model_size_bytes": 400_000, "cv_verdict": "best"},
+        "svc": {"accuracy": 0.981, "latency_ms_batch1": 0.3, "model_size_bytes": 900_000,
+                "cv_verdict": "tied within rope"},
+        "knn": {"accuracy": 0.978, "latency_ms_batch1": 0.2, "model_size_bytes": 300_000, "cv_verdict": "worse"}}
+    names = list(evaluation)
+    assert challenger(names, evaluation, metric, "latency")[0] == "svc"  # knn is faster, but not tied
+    assert challenger(names, evaluation, metric, "size")[0] == "cnn"
+    chosen, tie = challenger(names, evaluation, metric, "score")
+    assert chosen == "cnn" and tie["tied"] == ["cnn", "svc"] and "register.tie_break: score" in tie["reason"]
+    holdout_only = {name: {k: v for k, v in row.items() if k != "cv_verdict"} for name, row in evaluation.items()}
+    assert challenger(names, holdout_only, metric, "latency") == ("cnn", None)  # compare off: today's rule
+
+
+def test_what_would_decide_an_undecided_pair_worked_by_hand():
+    """d = [.01, .03, .01, .03, .02, .02]: mean 0.02, s^2 = 4 x 1e-4 / 5 = 8e-5, 0.01 past the rope's edge. With J
+    scores of 5-fold, scale^2 = (1/J + 1/4) x 8e-5: at J = 8, 1.8946 x 0.005477 = 0.01038 > 0.01; at J = 9,
+    1.8595 x 0.005375 = 0.00999 <= 0.01: 9 scores, two repeats. Doubling the spread (s^2 = 3.2e-4) puts even the
+    floor 1.645 x sqrt(3.2e-4 / 4) = 0.0147 past the distance: only more data decides it."""
+    from archlab.evaluation.verdicts import what_would_decide
+
+    assert what_would_decide(np.array([0.01, 0.03, 0.01, 0.03, 0.02, 0.02]), folds=5, rope=0.01) == \
+        "about 2 repeats of 5-fold (9 fold scores) if the spread stays as it is"
+    assert what_would_decide(np.array([0.0, 0.04, 0.0, 0.04, 0.02, 0.02]), folds=5, rope=0.01).startswith(
+        "more data: at 5 folds no number of repeats would")

@@ -59,6 +59,7 @@ def test_a_reference_over_its_size_limit_is_skipped_and_the_others_are_marked(di
     assert results["knn"]["accuracy"] > 0.95 and results["knn"]["param_count"] == n_train * 64  # it keeps the data
     board = (tmp_path / "reports/leaderboard.md").read_text()
     assert "| knn (reference) |" in board and "| baseline |" in board and f"- svc: {limit}" in board
+    assert "Test-size advisor: knn and baseline disagree on" in board
     tags = {run.info.run_name: run.data.tags for run in runs}
     assert tags["knn"]["archlab.reference"] == "true" and tags["baseline"]["archlab.reference"] == "false"
     assert tags["evaluation"]["archlab.references"] == "knn"

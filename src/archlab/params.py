@@ -230,6 +230,10 @@ class RegisterParams(Strict):
         None, description="one of the task's metrics (null: its first): classification accuracy | macro_f1 (higher "
                           "wins); forecasting rmse | mae | mase (lower wins); text_to_image caption_match")
     min_delta: float = Field(0.0, ge=0.0, description="how much the challenger must beat the champion by")
+    tie_break: Literal["score", "latency", "size"] = Field(
+        "latency", description="when cross-validation (compare) found models tied with the best within the rope: "
+                               "the challenger among them is the best test score, the fastest at batch 1, or the "
+                               "smallest file")
 
 
 class DriftParams(Strict):

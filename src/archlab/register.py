@@ -40,12 +40,34 @@ def _register_and_decide(params: Params, infos: dict, run_tags: dict, evaluation
                             f"{k} {evaluation[name][k]:.4f}" for k in scores if k in evaluation[name]))
         log.info("registered %s-%s version %s", project, name, version.version)
     candidates = [n for n in infos if metric.name in evaluation[n]]  # text-to-image: generators, not judges
-    best = min(candidates, key=lambda n: rank_key(evaluation[n], metric))
+    best, tie = challenger(candidates, evaluation, metric, params.register_.tie_break)
     info = infos[best]
     candidate = reg.register_version(
         project, info["model_uri"], info["run_id"], tags=_version_tags(info, run_tags[best], evaluation[best], task),
         description=f"best of one archlab pipeline run: {best}, test {metric.name} {evaluation[best][metric.name]:.4f}")
-    return decide_and_apply(project, candidate, scorer, metric=metric, min_delta=params.register_.min_delta)
+    decision = decide_and_apply(project, candidate, scorer, metric=metric, min_delta=params.register_.min_delta)
+    return decision, tie
+
+
+TIE_BREAKS = {"score": None, "latency": "latency_ms_batch1", "size": "model_size_bytes"}
+
+
+def challenger(candidates: list[str], evaluation: dict, metric, tie_break: str) -> tuple[str, dict | None]:
+    """The model put to the promotion rule: the best test score, unless cross-validation found several tied with
+    its best within the rope (`cv_verdict` "best" or "tied within rope"; a McNemar "no sig. diff." on the holdout
+    is not a tie): then the one `tie_break` prefers among them. Returns it and the tie's record (None: no tie)."""
+    by_score = sorted(candidates, key=lambda n: rank_key(evaluation[n], metric))
+    tied = [n for n in by_score if evaluation[n].get("cv_verdict") in ("best", "tied within rope")]
+    if len(tied) < 2:
+        return by_score[0], None
+    key = TIE_BREAKS[tie_break]
+    chosen = tied[0] if key is None else min(tied, key=lambda n: (evaluation[n][key], by_score.index(n)))
+    cv_best = next(n for n in tied if evaluation[n]["cv_verdict"] == "best")
+    reason = (f"{', '.join(tied)} are tied within the rope on cross-validation (best CV mean: {cv_best}); "
+              + ("the best test score among them" if key is None else f"the lowest {key} among them")
+              + f" (register.tie_break: {tie_break}) is {chosen}")
+    log.info("tie: %s", reason)
+    return chosen, {"tied": tied, "tie_break": tie_break, "chosen": chosen, "reason": reason}
 
 
 def register(params: Params, *, data_dir: Path, models_dir: Path, evaluation_path: Path, decision_path: Path) -> dict:
@@ -65,11 +87,11 @@ def register(params: Params, *, data_dir: Path, models_dir: Path, evaluation_pat
     # registration and compare-and-move of the aliases at a time, so two challengers are never judged against the
     # same old champion with the worse one landing last.
     with promotion_lock(project, tracking.store_root()) as lock:
-        decision = _register_and_decide(params, infos, run_tags, evaluation, dataset.meta, scorer)
+        decision, tie = _register_and_decide(params, infos, run_tags, evaluation, dataset.meta, scorer)
     decision.lock = lock
     log.info("%s: %s", decision.decision, decision.reason)
     decision_path.parent.mkdir(parents=True, exist_ok=True)
     record = {**decision.as_dict(), "registered_model": project, "data_hash": dataset.meta["dataset_hash"],
-              "n_test": len(y_test)}
+              "n_test": len(y_test), **({"tie": tie} if tie else {})}
     decision_path.write_text(json.dumps(record, indent=2) + "\n")
     return record

@@ -5,7 +5,9 @@ Every verdict is computed here from the run's results (test scores, paired tests
 benchmark's measured sections in `reports/bench.json` (class balancing on imbalanced digits, epoch time against
 sequence length). Nothing is written in by hand: a claim without evidence in this run says "not measured" and how
 to measure it. Verdicts: "holds here", "does not hold here", "inconclusive here" (a difference the paired test or
-the intervals cannot tell from chance), "not measured".
+the intervals cannot tell from chance), "not measured"; with cross-validation (compare) the pairwise claims are
+decided on the fold scores instead: holds, does not hold, "tied within rope here", or "undecided here" with what
+would decide it.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 HOLDS, FAILS, UNSURE, UNMEASURED = "holds here", "does not hold here", "inconclusive here", "not measured"
+TIED, UNDECIDED = "tied within rope here", "undecided here"  # with cross-validation (compare)
+CV_WORDS = {"better": HOLDS, "worse": FAILS, "tied within rope": TIED, "undecided": UNDECIDED}
 DENSE = ("shallow_mlp", "deep_mlp")
 PRETRAINED = ("pretrained_head", "finetune")
 SCRATCH = ("cnn", "baseline", "shallow_mlp", "deep_mlp")
@@ -29,8 +33,15 @@ class Claim:
 
 
 def _paired(a: str, b: str, results: dict, correct: dict, alpha: float) -> tuple[str, str]:
-    """Verdict that `a` beats `b` on the test split, and the sentence with the numbers (paired test over seeds)."""
+    """Verdict that `a` beats `b`, and the sentence with the numbers: on their cross-validation folds when compare
+    ran for both (`archlab.evaluation.cross_validation.compare_pair`), else on the test split (paired test over
+    seeds)."""
+    from archlab.evaluation.cross_validation import compare_pair
     from archlab.evaluation.scoring import paired_p_value
+
+    on_folds = compare_pair(results[a], results[b])
+    if on_folds is not None:
+        return CV_WORDS[on_folds[0]], on_folds[1]
 
     p, test = paired_p_value(correct[a], correct[b])
     acc_a, acc_b = results[a]["accuracy"], results[b]["accuracy"]
@@ -159,9 +170,17 @@ def curve_figure(curve: dict, path: Path) -> Path | None:
                       title="Learning curves: test accuracy against training-set size")
 
 
-def build(results: dict, correct: dict, curve: dict | None, bench: dict | None, alpha: float) -> list[Claim]:
+def build(results: dict, correct: dict, curve: dict | None, bench: dict | None, alpha: float,
+          dataset: str = "digits") -> list[Claim]:
+    """Every claim on this run's evidence; the two measured by the benchmark say so when `dataset` (the run's
+    source) is not the digits the benchmark ran on."""
+    benchmarked = [rbm_for_imbalance(bench), transformer_speed(bench)]
+    if dataset != "digits":
+        for claim in benchmarked:
+            if claim.verdict != UNMEASURED:
+                claim.evidence = f"measured by the benchmark on digits, not on {dataset}: {claim.evidence}"
     return [deep_vs_shallow(results, correct, alpha), cnn_vs_dense(results, correct, alpha),
-            pretrained_with_little_data(curve), rbm_for_imbalance(bench), transformer_speed(bench)]
+            pretrained_with_little_data(curve), *benchmarked]
 
 
 def markdown(claims: list[Claim], dataset: str) -> str:

@@ -34,7 +34,9 @@ def add_verdicts(results: dict[str, dict], cv_dir: Path | None, rope: float) -> 
     best = max(folds, key=lambda n: folds[n]["mean"])
     for name, cv in folds.items():
         row = {"cv_mean": cv["mean"], "cv_std": cv["std"], "cv_design": f"{cv['folds']}x{cv['repeats']}",
-               "cv_rope": rope, "cv_best": best, "cv_tuned_config": cv.get("tuned_config", False)}
+               "cv_rope": rope, "cv_best": best, "cv_tuned_config": cv.get("tuned_config", False),
+               "cv_folds": {"scores": cv["scores"], "folds": cv["folds"], "n_fit": cv["n_fit"],
+                            "n_score": cv["n_score"]}}  # the claims' pairs (not written to evaluate.json)
         if name == best:
             row["cv_verdict"] = "best"
         else:
@@ -67,3 +69,25 @@ def method_note(results: dict[str, dict]) -> str | None:
         note += (" Tuned configs were chosen on the val split, which lies inside the cross-validated rows: an "
                  "optimistic bias every tuned architecture shares.")
     return note
+
+
+def compare_pair(a: dict, b: dict) -> tuple[str, str] | None:
+    """Model `a` against model `b` on their paired fold scores (results rows from `add_verdicts`): the verdict word
+    ("better" / "worse" / "tied within rope" / "undecided"), and the evidence in words with what would decide an
+    undecided one; None when either has no fold scores."""
+    from archlab.evaluation.verdicts import what_would_decide
+
+    if "cv_folds" not in a or "cv_folds" not in b:
+        return None
+    folds, rope = a["cv_folds"], a["cv_rope"]
+    verdict = against_best(folds["scores"], b["cv_folds"]["scores"], folds=folds["folds"], n_fit=folds["n_fit"],
+                           n_score=folds["n_score"], rope=rope)
+    words = (f"{a['architecture']} {a['cv_mean']:.4f} vs {b['architecture']} {b['cv_mean']:.4f} CV accuracy "
+             f"({a['cv_design']}; difference {verdict.mean_difference:+.4f}, P(worse / tied within {rope:g} / better) "
+             f"{verdict.p_worse:.2f} / {verdict.p_equivalent:.2f} / {verdict.p_better:.2f}, corrected t-test "
+             f"p={verdict.p_value:.3g})")
+    if verdict.word == "undecided":
+        keys = sorted(folds["scores"])
+        diffs = [folds["scores"][k] - b["cv_folds"]["scores"][k] for k in keys]
+        words += "; would decide it: " + what_would_decide(diffs, folds["folds"], rope)
+    return verdict.word, words

@@ -87,3 +87,24 @@ def against_best(scores: dict[str, float], best: dict[str, float], *, folds: int
     d = np.array([scores[k] - best[k] for k in keys])
     worse, equivalent, better = correlated_posterior(d, folds, rope)
     return Verdict(float(d.mean()), corrected_t_test(d, n_fit, n_score), worse, equivalent, better)
+
+
+def what_would_decide(differences, folds: int, rope: float, most: int = 1000) -> str:
+    """For an undecided verdict: how many fold scores (repeats of `folds`-fold) would make the nearest outcome reach
+    0.95 if the mean difference and spread stayed as observed (the smallest J with t_{0.95, J-1} x scale(J) within
+    the distance to the decision), or that only more data would: the posterior's scale cannot fall below
+    sqrt(rho / (1 - rho)) s however many repeats run, since folds share their rows."""
+    from scipy import stats
+
+    d = np.asarray(differences, dtype=np.float64)
+    mean, s2 = float(d.mean()), float(d.var(ddof=1))
+    # the distance to the nearest decision: inside the rope (a tie) or past its edge (better / worse)
+    distance = rope - abs(mean) if abs(mean) <= rope else abs(mean) - rope
+    if distance <= 0 or s2 == 0:
+        return "more data (the observed difference sits on the rope's edge)"
+    rho = 1.0 / folds
+    for runs in range(2, most + 1):
+        if stats.t.ppf(DECISIVE, runs - 1) * math.sqrt((1.0 / runs + rho / (1.0 - rho)) * s2) <= distance:
+            return (f"about {math.ceil(runs / folds)} repeats of {folds}-fold ({runs} fold scores) if the spread "
+                    "stays as it is")
+    return f"more data: at {folds} folds no number of repeats would (folds share training rows)"

@@ -126,6 +126,7 @@ class ClassificationEvaluation:
 
     def __init__(self, task: Task):
         self.task = task
+        self.advice: str | None = None  # the holdout's resolution for the top pair (`archlab.evaluation.advisor`)
 
     def extra_scores(self, results: dict, dataset, models_dir: Path, params) -> None:
         """Hook: add task-specific scores to `results` (the tables' imputation quality)."""
@@ -166,6 +167,12 @@ class ClassificationEvaluation:
                 (1.0, "-") if name == best else paired_p_value(correct[name], correct[best]))
             results[name]["seed_correct"] = correct[name]  # per seed, per test sample: the claims' paired tests
         add_verdicts(results, paths.cv, params.compare.rope)
+        ranked = sorted(results, key=lambda n: rank_key(results[n], metric))
+        if len(ranked) > 1:
+            from archlab.evaluation.advisor import advice
+
+            top = [probas[name].argmax(axis=1) == y_test for name in ranked[:2]]
+            self.advice = advice(ranked[0], ranked[1], *top, alpha=params.evaluate.alpha)
         figures = common_figures(results, probas, y_test, class_names, models_dir, paths.figures)
         curve = read_json(paths.learning_curve)
         if curve and curve.get("points"):
@@ -185,7 +192,7 @@ class ClassificationEvaluation:
 
         correct = {name: r["seed_correct"] for name, r in results.items()}
         checked = claims.build(results, correct, read_json(paths.learning_curve), read_json(paths.bench),
-                               params.evaluate.alpha)
+                               params.evaluate.alpha, dataset.meta["source"])
         report.write(paths.claims, claims.markdown(checked, dataset.meta["source"]))
         for claim in checked:
             log.info("claim %s: %s", claim.verdict, claim.claim)
@@ -208,7 +215,7 @@ class ClassificationEvaluation:
         paths.metrics.write_text(json.dumps(metrics, indent=2) + "\n")
         n_test = int((dataset.manifest["split"] == "test").sum())
         meta = {"alpha": params.evaluate.alpha, "n_test": n_test, "dataset": dataset.meta["source"],
-                "task": self.task, "skipped": skipped, "extra": extra}
+                "task": self.task, "skipped": skipped, "extra": extra, "advice": self.advice}
         report.write(paths.leaderboard, leaderboard.markdown(results, **meta))
         shown = {f"{n}: {kind}": str(p.relative_to(paths.html.parent)) for n, f in figures.items()
                  for kind, p in f.items()}

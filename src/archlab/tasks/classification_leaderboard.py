@@ -98,11 +98,13 @@ def _holdout_note(results: dict[str, dict], alpha: float) -> str:
 
 
 def markdown(results: dict[str, dict], *, alpha: float, n_test: int, dataset: str, task,
-             skipped: dict[str, str] | None = None, extra: list[str] | None = None) -> str:
-    """The classification leaderboard in Markdown; `task` (an `archlab.tasks.Task`) names the samples."""
+             skipped: dict[str, str] | None = None, extra: list[str] | None = None, advice: str | None = None) -> str:
+    """The classification leaderboard in Markdown; `task` (an `archlab.tasks.Task`) names the samples; `advice`:
+    the test-size advisor's line for the top pair."""
     rows = leaderboard_rows(results, alpha)
     lines = [f"# Leaderboard: {dataset}, {n_test} {task.sample_noun}", "", f"Task: {task.name}.", "",
              f"Same held-out test split for every model. {method_note(results, alpha)}", "",
+             *([advice, ""] if advice else []),
              "| " + " | ".join(columns(results)) + " |", "|" + "---|" * len(columns(results))]
     lines += ["| " + " | ".join(row) + " |" for row in rows]
     lines += extra_sections(results, skipped or {}) + (extra or [])
@@ -111,7 +113,8 @@ def markdown(results: dict[str, dict], *, alpha: float, n_test: int, dataset: st
 
 def html_report(results: dict[str, dict], *, alpha: float, n_test: int, dataset: str, figures: dict[str, str],
                 task, skipped: dict[str, str] | None = None,
-                extra: list[str] | None = None, claims_html: str = "") -> str:
+                extra: list[str] | None = None, claims_html: str = "",
+                advice: str | None = None) -> str:
     """A self-contained page (figures referenced relative to the report); `claims_html`: the claims section."""
     rows = leaderboard_rows(results, alpha)
     head = "".join(f"<th>{html.escape(c)}</th>" for c in columns(results))
@@ -125,5 +128,5 @@ def html_report(results: dict[str, dict], *, alpha: float, n_test: int, dataset:
             "padding:4px 8px;text-align:right}figure{display:inline-block;margin:1em}</style></head><body>"
             f"<h1>Leaderboard: {html.escape(dataset)}, {n_test} {html.escape(task.sample_noun)} "
             f"({html.escape(task.name)})</h1>"
-            f"<p>{html.escape(method_note(results, alpha))}</p>"
-            f"<table><tr>{head}</tr>{body}</table>{notes}{claims_html}<h2>Figures</h2>{images}</body></html>")
+            f"<p>{html.escape(method_note(results, alpha))}</p>" + (f"<p>{html.escape(advice)}</p>" if advice else "")
+            + f"<table><tr>{head}</tr>{body}</table>{notes}{claims_html}<h2>Figures</h2>{images}</body></html>")

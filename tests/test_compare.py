@@ -258,3 +258,17 @@ def test_what_would_decide_an_undecided_pair_worked_by_hand():
         "about 2 repeats of 5-fold (9 fold scores) if the spread stays as it is"
     assert what_would_decide(np.array([0.0, 0.04, 0.0, 0.04, 0.02, 0.02]), folds=5, rope=0.01).startswith(
         "more data: at 5 folds no number of repeats would")
+
+
+def test_the_critical_difference_diagram_needs_three_models_with_folds(tmp_path):
+    from archlab.evaluation.cross_validation import critical_difference
+
+    rng = np.random.default_rng(0)
+    keys = [f"r{r}-f{f}" for r in range(2) for f in range(5)]
+    results = {name: {"cv_folds": {"scores": {k: 0.9 + shift + rng.normal(0, 0.01) for k in keys}}}
+               for name, shift in (("svc", 0.05), ("cnn", 0.04), ("baseline", 0.0))}
+    results["holdout_only"] = {}  # no fold scores: not in the diagram
+    figure = critical_difference(results, tmp_path / "critical_difference.png")
+    assert figure is not None and figure.stat().st_size > 5_000
+    del results["svc"]
+    assert critical_difference(results, tmp_path / "two.png") is None and not (tmp_path / "two.png").exists()

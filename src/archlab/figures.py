@@ -172,3 +172,16 @@ def class_scatter(points: np.ndarray, labels: np.ndarray, class_names: list[str]
     ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
     ax.legend(fontsize=7, markerscale=1.5, loc="best", ncol=2)
     return _save(fig, path)
+
+
+def cd_chart(blocks, path: Path, *, title: str) -> Path:
+    """A critical-difference diagram of `blocks` (a DataFrame: rows are blocks, columns the compared models,
+    higher is better), drawn by scikit-posthocs with its Nemenyi test after Friedman's."""
+    import scikit_posthocs as sp
+
+    plt = _pyplot()
+    ranks = blocks.rank(axis=1, ascending=False).mean()  # rank 1: the best score in a block
+    fig, ax = plt.subplots(figsize=(9, 1.5 + 0.25 * blocks.shape[1]))
+    sp.critical_difference_diagram(ranks, sp.posthoc_nemenyi_friedman(blocks), ax=ax)
+    ax.set_title(title, fontsize=9)
+    return _save(fig, path)

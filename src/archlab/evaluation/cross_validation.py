@@ -91,3 +91,21 @@ def compare_pair(a: dict, b: dict) -> tuple[str, str] | None:
         diffs = [folds["scores"][k] - b["cv_folds"]["scores"][k] for k in keys]
         words += "; would decide it: " + what_would_decide(diffs, folds["folds"], rope)
     return verdict.word, words
+
+
+
+def critical_difference(results: dict[str, dict], path: Path) -> Path | None:
+    """The critical-difference diagram of the models with fold scores (three or more; `figures.cd_chart`): mean
+    rank over the fold blocks, bars where a Friedman + Nemenyi test cannot tell models apart. Descriptive only, and
+    labelled so: folds of one dataset are not independent blocks (Demšar 2006); the verdicts decide."""
+    import pandas as pd
+
+    from archlab.figures import cd_chart
+
+    scores = {name: r["cv_folds"]["scores"] for name, r in results.items() if "cv_folds" in r}
+    if len(scores) < 3:
+        return None
+    blocks = pd.DataFrame(scores)  # rows: the fold keys (blocks), columns: the models
+    return cd_chart(blocks, path, title=(
+        f"Mean rank over {len(blocks)} fold scores (1 = best); bars: Friedman + Nemenyi, no difference at 0.05.\n"
+        "Descriptive only: folds of one dataset are not independent blocks (Demšar 2006); the verdicts decide."))

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from archlab import modelio
-from archlab.evaluation.cross_validation import CV_KEYS, add_verdicts
+from archlab.evaluation.cross_validation import CV_KEYS, add_verdicts, critical_difference
 from archlab.evaluation.report import rank_key
 from archlab.tasks.base import EvaluationPaths
 from archlab.tasks.classification import CLASSIFICATION_METRICS
@@ -174,6 +174,9 @@ class ClassificationEvaluation:
             top = [probas[name].argmax(axis=1) == y_test for name in ranked[:2]]
             self.advice = advice(ranked[0], ranked[1], *top, alpha=params.evaluate.alpha)
         figures = common_figures(results, probas, y_test, class_names, models_dir, paths.figures)
+        diagram = critical_difference(results, paths.figures / "critical_difference.png")
+        if diagram is not None:
+            figures[""]["critical difference"] = diagram
         curve = read_json(paths.learning_curve)
         if curve and curve.get("points"):
             from archlab.evaluation.claims import curve_figure

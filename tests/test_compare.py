@@ -272,3 +272,29 @@ def test_the_critical_difference_diagram_needs_three_models_with_folds(tmp_path)
     assert figure is not None and figure.stat().st_size > 5_000
     del results["svc"]
     assert critical_difference(results, tmp_path / "two.png") is None and not (tmp_path / "two.png").exists()
+
+
+def test_the_tuning_budget_curve_uses_the_unbiased_expected_maximum_worked_by_hand(tmp_path):
+    """Losses [1, 2, 3, 4]: the best of 2 trials drawn without replacement is 1 in three of the six pairs, 2 in two,
+    3 in one: 10 / 6. One trial: the mean (2.5); all four: the minimum (1). Pruned trials are left out of the
+    curve and counted in its label; a study with no finished trial (tune.trials 0) draws nothing."""
+    from archlab.evaluation.tuning_budget import curve, expected_best, figure, read_studies
+
+    assert expected_best([4, 1, 3, 2], 2) == pytest.approx(10 / 6)
+    assert expected_best([4, 1, 3, 2], 1) == pytest.approx(2.5) and expected_best([4, 1, 3, 2], 4) == 1.0
+    points = curve([4, 1, 3, 2], resamples=200)
+    assert points["trials"] == [1, 2, 3, 4] and points["expected"][1] == pytest.approx(10 / 6)
+    assert all(low <= mid + 1e-9 and mid <= high + 1e-9 for low, mid, high in
+               zip(points["low"], points["expected"], points["high"], strict=True))
+    # more trials never hurt:
+    assert all(a >= b for a, b in zip(points["expected"], points["expected"][1:], strict=False))
+    tuned = tmp_path / "tuned"
+    tuned.mkdir()
+    trials = [{"status": "FINISHED", "best_val_loss": v, "epochs": 5} for v in (0.4, 0.2, 0.3)]
+    trials += [{"status": "PRUNED", "best_val_loss": 0.9, "epochs": 1}]
+    (tuned / "cnn.trials.json").write_text(json.dumps({"architecture": "cnn", "trials": trials}))
+    (tuned / "knn.trials.json").write_text(json.dumps({"architecture": "knn", "trials": []}))
+    assert read_studies(tuned) == {"cnn": {"finished": [0.4, 0.2, 0.3], "pruned": 1, "ran": 4}}
+    assert figure(tuned, tmp_path / "tuning_budget.png").stat().st_size > 5_000
+    (tuned / "cnn.trials.json").unlink()
+    assert figure(tuned, tmp_path / "none.png") is None and figure(None, tmp_path / "none.png") is None

@@ -219,6 +219,7 @@ def test_tuning_and_seeds_through_dvc(repo):
         assert sorted(folds["scores"]) == ["r0-f0", "r0-f1"] and set(folds["nodes"].values()) == {head_node}
         assert evaluation[name]["cv_verdict"] in {"best", "worse", "tied within rope", "undecided", "better"}
     assert "CV accuracy (mean ± std)" in (repo / "reports/leaderboard.md").read_text()
+    assert (repo / "reports/figures/tuning_budget.png").stat().st_size > 5_000  # tuning ran: its budget curve
     client = mlflow.MlflowClient(tracking_uri=f"sqlite:///{repo}/mlflow.db")
     (experiment,) = [e for e in client.search_experiments() if e.name == "e2e"]
     runs = client.search_runs([experiment.experiment_id], max_results=1000)

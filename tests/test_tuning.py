@@ -162,6 +162,7 @@ def test_no_trials_writes_an_empty_choice_without_importing_ray_tensorflow_or_pa
     assert out.stdout.split() == ["{}", "False", "False", "False", "False"], out.stderr[-2000:]
     text = (tmp_path / "tuned" / "cnn.yaml").read_text()
     assert "nothing tuned (tune.trials is 0)" in text and text.rstrip().endswith("{}")
+    assert json.loads((tmp_path / "tuned" / "cnn.trials.json").read_text())["trials"] == []
 
 
 def test_the_command_line_does_not_import_ray_or_optuna():
@@ -197,6 +198,8 @@ def test_the_stage_records_every_trial_in_mlflow_and_train_uses_its_choice(two_n
     chosen = tune(params, "baseline", **args)
     stored = yaml.safe_load(args["out_path"].read_text())
     assert stored == chosen and set(chosen) == {"C"} and 1e-3 <= chosen["C"] <= 1e3
+    trials = json.loads((tmp_path / "tuned" / "baseline.trials.json").read_text())["trials"]  # the budget curve's
+    assert len(trials) == 3 and {t["status"] for t in trials} == {"FINISHED"}
     mlflow.set_tracking_uri(f"sqlite:///{tmp_path}/mlflow.db")
     runs = mlflow.search_runs(experiment_names=["tuning"], output_format="list")
     (parent,) = [r for r in runs if r.info.run_name == "tune-baseline"]

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from archlab import modelio
+from archlab.evaluation import tuning_budget
 from archlab.evaluation.cross_validation import CV_KEYS, add_verdicts, critical_difference
 from archlab.evaluation.report import rank_key
 from archlab.tasks.base import EvaluationPaths
@@ -174,9 +175,9 @@ class ClassificationEvaluation:
             top = [probas[name].argmax(axis=1) == y_test for name in ranked[:2]]
             self.advice = advice(ranked[0], ranked[1], *top, alpha=params.evaluate.alpha)
         figures = common_figures(results, probas, y_test, class_names, models_dir, paths.figures)
-        diagram = critical_difference(results, paths.figures / "critical_difference.png")
-        if diagram is not None:
-            figures[""]["critical difference"] = diagram
+        drawn = {"critical difference": critical_difference(results, paths.figures / "critical_difference.png"),
+                 "tuning budget": tuning_budget.figure(paths.tuned, paths.figures / "tuning_budget.png")}
+        figures[""] |= {name: path for name, path in drawn.items() if path is not None}
         curve = read_json(paths.learning_curve)
         if curve and curve.get("points"):
             from archlab.evaluation.claims import curve_figure

@@ -15,7 +15,7 @@ from pathlib import Path
 from archlab import tasks
 from archlab.architectures.registry import get
 from archlab.params import Params
-from archlab.tuning.tuned import write_tuned
+from archlab.tuning.tuned import write_trials, write_tuned
 
 log = logging.getLogger(__name__)
 TRIAL_STATUS = {"FINISHED": "FINISHED", "PRUNED": "KILLED", "FAILED": "FAILED"}  # archlab's -> MLflow's
@@ -39,6 +39,7 @@ def tune(params: Params, name: str, *, data_dir: Path, validation_report: Path, 
     task = None if settings.trials == 0 else tasks.get(params.task)
     skip = "tune.trials is 0" if task is None else task.skip_reason(architecture)
     if skip is not None:
+        write_trials(out_path, name, [])
         write_tuned(out_path, {}, f"tune@{name}: nothing tuned ({skip}); train@{name} uses params.yaml as written")
         return {}
     from archlab import tracking
@@ -53,6 +54,7 @@ def tune(params: Params, name: str, *, data_dir: Path, validation_report: Path, 
     arch_params = params.train.arch_params(name)
     too_big = size_skip_reason(name, arch_params, len(data.y_train))
     if too_big is not None:  # train@<name> skips it too, for the same reason
+        write_trials(out_path, name, [])
         write_tuned(out_path, {}, f"tune@{name}: nothing tuned ({too_big})")
         return {}
     budget = Budget(trials=settings.trials, max_epochs=settings.max_epochs, seed=params.project.seed,
@@ -70,6 +72,8 @@ def tune(params: Params, name: str, *, data_dir: Path, validation_report: Path, 
         result = run_study(name, task.fitted_for(architecture), data, block, budget, study_dir, features=features)
         counts = record_study(parent.info.run_id, name, result, tags, settings)
     shutil.rmtree(study_dir, ignore_errors=True)  # kept only until the study is recorded, like checkpoints
+    write_trials(out_path, name, [{"status": t.status, "best_val_loss": t.best_val_loss, "epochs": t.epochs}
+                                  for t in result.trials])
     write_tuned(out_path, result.best_config,
                 f"tune@{name}: best of {len(result.trials)} trials (val_loss {result.best_val_loss:.4g}; "
                 f"{counts['FINISHED']} finished, {counts['PRUNED']} pruned, {counts['FAILED']} failed),\n"

@@ -22,6 +22,20 @@ def write_tuned(path: Path, values: dict, note: str) -> None:
     write_atomically(path, lambda fh: fh.write(text))
 
 
+def trials_path(tuned_path: Path) -> Path:
+    """tune@<arch>'s record of every trial beside its choice: tuned/<arch>.trials.json (the tuning budget curve's
+    input)."""
+    return tuned_path.with_suffix(".trials.json")
+
+
+def write_trials(tuned_path: Path, architecture: str, trials: list[dict]) -> None:
+    """Each trial's status (FINISHED, PRUNED, FAILED), best val loss and epochs; empty when nothing was tuned."""
+    import json
+
+    record = {"architecture": architecture, "metric": "val_loss", "trials": trials}
+    write_atomically(trials_path(tuned_path), lambda fh: fh.write(json.dumps(record, indent=1) + "\n"))
+
+
 def read_tuned(path: Path | None) -> dict:
     """The values of a `tuned/<arch>.yaml` (empty when there is none or it is empty)."""
     if path is None or not path.exists():

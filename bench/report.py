@@ -67,6 +67,10 @@ def goals(results: dict) -> list[dict]:
         from bench import tuning
 
         out += tuning.goals(results["tuning"], goal)
+    if "compare" in results:
+        from bench import compare
+
+        out += compare.goals(results["compare"], goal)
     return out
 
 
@@ -143,6 +147,10 @@ def markdown(doc: dict) -> str:
         from bench import tuning
 
         lines += tuning.markdown(res["tuning"], _table)
+    if "compare" in res:
+        from bench import compare
+
+        lines += compare.markdown(res["compare"], _table)
     return "\n".join(lines) + "\n"
 
 

@@ -15,11 +15,11 @@ from pathlib import Path
 
 import yaml
 
-from bench import imbalance, machine, pipeline, report, scaling, sequence_speed, training, tuning, workspace
+from bench import compare, imbalance, machine, pipeline, report, scaling, sequence_speed, training, tuning, workspace
 from bench.measure import ROOT, alternated, measure, median
 
 SECTIONS = ("overhead", "inference", "pipeline", "scaling", "startup", "gpu", "tuning", "imbalance",
-            "sequence_speed")
+            "sequence_speed", "compare")
 FULL = {"archs": ["cnn", "lstm", "transformer"], "epochs": 15, "repeats": 3, "noop_repeats": 3,
         "sizes": [1797, 18000, 60000], "size_repeats": {1797: 3, 18000: 1, 60000: 1}, "inference_images": 1000,
         "param_values": [0.31],
@@ -28,7 +28,9 @@ FULL = {"archs": ["cnn", "lstm", "transformer"], "epochs": 15, "repeats": 3, "no
         "tuning": {"archs": None, "trials": 10, "max_epochs": 30, "grace_epochs": 3, "seeds": [42, 43, 44]},
         # the class_balance comparison the imbalance claim needs (params.yaml's epochs); sequence lengths for speed
         "imbalance": {"archs": ["baseline", "cnn"], "train": {}},
-        "sequence": {"lengths": [16, 64, 256, 1024], "samples": 256, "width": 16, "batch_size": 32, "epochs": 3}}
+        "sequence": {"lengths": [16, 64, 256, 1024], "samples": 256, "width": 16, "batch_size": 32, "epochs": 3},
+        # every architecture of params.yaml's train.architectures (the references included), 5 folds x 2 repeats
+        "compare": {"archs": None, "folds": 5, "repeats": 2}}
 QUICK = {"archs": ["cnn"], "epochs": 1, "repeats": 1, "noop_repeats": 1, "sizes": [200, 400],
          "size_repeats": {200: 1, 400: 1}, "inference_images": 20, "param": ("baseline", "C"), "param_values": [0.5],
          "gpu_args": ["--images", "256", "--epochs", "2", "--archs", "shallow_mlp"],
@@ -39,7 +41,8 @@ QUICK = {"archs": ["cnn"], "epochs": 1, "repeats": 1, "noop_repeats": 1, "sizes"
                     "seeds": [1, 2], "train": {"shallow_mlp": {"epochs": 2, "hidden_units": 16}}},
          "imbalance": {"archs": ["baseline"], "train": {"baseline": {"rbm_epochs": 20}},
                        "methods": ["none", "rbm_oversample"]},
-         "sequence": {"lengths": [8, 16], "samples": 32, "width": 4, "batch_size": 16, "epochs": 2}}
+         "sequence": {"lengths": [8, 16], "samples": 32, "width": 4, "batch_size": 16, "epochs": 2},
+         "compare": {"archs": ["baseline", "knn"], "folds": 2, "repeats": 1, "evaluate": {"learning_curve": []}}}
 SCALING_PARAMS = """\
 task: image_classification
 project: {name: scaling, seed: 42}
@@ -108,6 +111,16 @@ def run_tuning(config: dict, workdir: Path, args) -> dict:
     params["evaluate"]["learning_curve"] = []  # the section reads test scores only: its two repros skip the curve
     ws = workspace.make(workdir / "tuning", yaml.safe_dump(params, sort_keys=False))
     return tuning.compare(ws, budget)
+
+
+def run_compare(config: dict, workdir: Path) -> dict:
+    """Every architecture cross-validated by the real pipeline, then the cv and learning-curve stages one at a time."""
+    params = default_params()
+    if config["pipeline_params"]:
+        params = _merge(params, {k: v for k, v in config["pipeline_params"].items() if k != "train"})
+        params["train"].update(feature_heads=[])
+    ws = workspace.make(workdir / "compare", yaml.safe_dump(params, sort_keys=False))
+    return compare.compare(ws, config["compare"])
 
 
 def run_startup(repeats: int) -> dict:
@@ -193,6 +206,8 @@ def main() -> None:
         ws = workspace.make(args.workdir / "imbalance", yaml.safe_dump(params, sort_keys=False))
         results["imbalance"] = imbalance.compare(ws, config["imbalance"]["archs"], config["imbalance"]["train"],
                                                  tuple(config["imbalance"].get("methods", imbalance.METHODS)))
+    if "compare" in sections:
+        results["compare"] = run_compare(config, args.workdir)
     if "sequence_speed" in sections:
         results["sequence_speed"] = run_sequence_speed(config["sequence"], args.out, args.sequence_gpu_results)
     if "gpu" in sections:

@@ -2,7 +2,7 @@
 
 `make bench` measures; the suite only checks the benchmark's code. A quick run (`python -m bench.run --quick`)
 runs each section's code path at toy size, its figures say nothing about speed, and no timing is asserted (these
-machines are noisy). The sections are split into six groups, one test file each, so that the suite's two
+machines are noisy). The sections are split into seven groups, one test file each, so that the suite's two
 workers run them side by side instead of one long run on one worker.
 """
 
@@ -18,7 +18,8 @@ from tests.conftest import ROOT, subprocess_env
 
 # Together the groups run every section of bench.run once (tests/test_bench.py checks that they do).
 GROUPS = {"pipeline": ("pipeline", "startup"), "training": ("overhead", "inference"), "tuning": ("tuning",),
-          "scaling": ("scaling", "gpu"), "imbalance": ("imbalance",), "sequences": ("sequence_speed",)}
+          "scaling": ("scaling", "gpu"), "imbalance": ("imbalance",), "sequences": ("sequence_speed",),
+          "compare": ("compare",)}
 
 
 def quick_run(tmp_path_factory, group: str):

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, subprocess_env
+from tests.conftest import BIN, ROOT, subprocess_env
 from tests.dvcrepo import (
     digits_params,
     free_port,
@@ -83,11 +83,13 @@ SCREENSHOTS = ROOT / "reports" / "ui"
 
 @pytest.fixture(scope="module")
 def ui(queued):
-    """`archlab ui` on the queued store, on a free port (it binds 127.0.0.1 by default)."""
+    """`.venv/bin/archlab ui` on the queued store, on a free port (it binds 127.0.0.1 by default), with a PATH that
+    does not hold the venv: as the README tells a user without an activated venv to start it."""
     assert Path(CHROMIUM).is_file(), f"{CHROMIUM} is missing: run `make browser` (apt-get install chromium)"
     port = free_port()
-    proc = subprocess.Popen(["archlab", "ui", "--port", str(port)], cwd=queued["repo"],
-                            env=subprocess_env(MLFLOW_DISABLE_TELEMETRY="true", DO_NOT_TRACK="true"),
+    proc = subprocess.Popen([str(BIN / "archlab"), "ui", "--port", str(port)], cwd=queued["repo"],
+                            env=subprocess_env(MLFLOW_DISABLE_TELEMETRY="true", DO_NOT_TRACK="true",
+                                               PATH="/usr/bin:/bin"),
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     url = f"http://127.0.0.1:{port}"
     try:

@@ -29,6 +29,20 @@ def _fail(exc: ArchlabError) -> None:
     raise typer.Exit(exc.exit_code)
 
 
+def _exec_mlflow(*args: str) -> None:
+    """Replace this process with MLflow's command line: the `mlflow` installed beside this Python (the venv's bin,
+    so `.venv/bin/archlab ui` works without an activated venv), else the one on PATH."""
+    import shutil
+    import sys
+
+    beside = Path(sys.executable).parent / "mlflow"
+    tool = str(beside) if beside.is_file() else shutil.which("mlflow")
+    if tool is None:
+        _fail(ArchlabError(f"mlflow: not installed beside {sys.executable} nor on PATH; install archlab's stack "
+                           "(`make setup`) into this environment"))
+    os.execv(tool, [tool, *args])
+
+
 def _load(params_path: Path):
     from archlab.params import load_params
 
@@ -144,7 +158,7 @@ def ui(port: int = typer.Option(5000, help="port"), host: str = typer.Option("12
 
     uri = resolve_tracking_uri(_load(params))
     typer.echo(f"MLflow UI for {uri} at http://{host}:{port}")
-    os.execvp("mlflow", ["mlflow", "ui", "--backend-store-uri", uri, "--host", host, "--port", str(port)])
+    _exec_mlflow("ui", "--backend-store-uri", uri, "--host", host, "--port", str(port))
 
 
 @app.command()
@@ -159,8 +173,7 @@ def serve(port: int = typer.Option(5001, help="port"), host: str = typer.Option(
     model = f"models:/{loaded.project.name}@{alias}"
     typer.echo(f"serving {model} from {uri} at http://{host}:{port}/invocations")
     os.environ["MLFLOW_TRACKING_URI"] = uri
-    os.execvp("mlflow", ["mlflow", "models", "serve", "-m", model, "--env-manager", "local", "--host", host,
-                         "--port", str(port)])
+    _exec_mlflow("models", "serve", "-m", model, "--env-manager", "local", "--host", host, "--port", str(port))
 
 
 @app.command()

@@ -101,7 +101,7 @@ def test_cross_validation_resumes_its_finished_folds_and_feeds_the_leaderboard(d
 
     from archlab.compare.executor import run_jobs
     from archlab.compare.folds import repeated_stratified_folds
-    from archlab.compare.run import fit_fold, resume_dir
+    from archlab.compare.run import cv_rows, fit_fold, resume_dir
     from archlab.evaluation.run import evaluate
     from archlab.register import register
     from archlab.training.data import load_training_data
@@ -113,10 +113,9 @@ def test_cross_validation_resumes_its_finished_folds_and_feeds_the_leaderboard(d
                          compare={"folds": 3, "repeats": 2, "rope": 0.1, "architectures": names},
                          evaluate={"bootstrap_resamples": 100, "latency_calls": 5})
     data = load_training_data(digits_dataset)
-    x, y = np.concatenate([data.x_train, data.x_val]), np.concatenate([data.y_train, data.y_val])
+    x, y = cv_rows(data)
     folds = repeated_stratified_folds(y, 3, 2, seed=3)
-    items = [{"key": f.key, "repeat": f.repeat, "fold": f.fold, "fit_rows": f.fit_rows.tolist(),
-              "stop_rows": f.stop_rows.tolist(), "score_rows": f.score_rows.tolist()} for f in folds]
+    items = [f.job() for f in folds]
     shared = {"x": x, "y": y, "data": data, "name": "knn", "arch_params": params.train.arch_params("knn"),
               "task": params.task, "seed": 3}
     done = resume_dir(tmp_path / ".archlab/cv", params, "knn", params.train.arch_params("knn"), data.dataset_hash)

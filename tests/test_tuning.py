@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 
-import numpy as np
 import pytest
 
 from archlab.architectures.registry import get
@@ -118,16 +117,14 @@ def test_cross_validation_folds_land_on_both_nodes_with_the_local_scores(two_nod
     randomness; a Keras fold matches to float tolerance only)."""
     from archlab.compare.executor import run_jobs
     from archlab.compare.folds import repeated_stratified_folds
-    from archlab.compare.run import fit_fold
+    from archlab.compare.run import cv_rows, fit_fold
     from archlab.training.data import load_training_data
     from tests.conftest import make_params
 
     params = make_params(train={"architectures": ["knn"], "feature_heads": []})
     data = load_training_data(digits_session_dataset)
-    x, y = np.concatenate([data.x_train, data.x_val]), np.concatenate([data.y_train, data.y_val])
-    items = [{"key": f.key, "repeat": f.repeat, "fold": f.fold, "fit_rows": f.fit_rows.tolist(),
-              "stop_rows": f.stop_rows.tolist(), "score_rows": f.score_rows.tolist()}
-             for f in repeated_stratified_folds(y, folds=4, repeats=1, seed=0)]
+    x, y = cv_rows(data)
+    items = [f.job() for f in repeated_stratified_folds(y, folds=4, repeats=1, seed=0)]
     shared = {"x": x, "y": y, "data": data, "name": "knn", "arch_params": params.train.arch_params("knn"),
               "task": params.task, "seed": 0}
     on_cluster = run_jobs(fit_fold, shared, items, done_dir=tmp_path / "cluster", cpus=1, gpus=0, label="cv@knn")

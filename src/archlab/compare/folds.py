@@ -31,6 +31,11 @@ class Fold:
     def key(self) -> str:
         return f"r{self.repeat}-f{self.fold}"
 
+    def job(self) -> dict:
+        """This fold as an executor job (`archlab.compare.run.fit_fold`'s item): plain lists, for Ray and JSON."""
+        return {"key": self.key, "repeat": self.repeat, "fold": self.fold, "fit_rows": self.fit_rows.tolist(),
+                "stop_rows": self.stop_rows.tolist(), "score_rows": self.score_rows.tolist()}
+
 
 def repeated_stratified_folds(y: np.ndarray, folds: int, repeats: int, seed: int) -> list[Fold]:
     """`repeats` x `folds` folds over labels `y`: in each repeat every row is scored exactly once, each fold's

@@ -33,20 +33,19 @@ def cross_validate(params: Params, name: str, *, data_dir: Path, validation_repo
     from archlab.files import write_atomically
     from archlab.training.data import load_training_data
     from archlab.training.run import require_validation_passed
-    from archlab.tuning.tuned import tuned_arch_params
+    from archlab.tuning.tuned import read_tuned, tuned_arch_params
 
     require_validation_passed(validation_report)
     settings, task, arch = params.compare, tasks.get(params.task), get(name)
     arch_params = tuned_arch_params(params, name, tuned_path)
     data = load_training_data(data_dir)
-    x, y = _rows(data)
+    x, y = cv_rows(data)
     skip = task.skip_reason(arch) or size_skip_reason(name, arch_params, len(y))
     if skip is not None:
         result = {"architecture": name, "skipped": True, "reason": skip}
     else:
         folds = repeated_stratified_folds(y, settings.folds, settings.repeats, params.project.seed)
-        items = [{"key": f.key, "repeat": f.repeat, "fold": f.fold, "fit_rows": f.fit_rows.tolist(),
-                  "stop_rows": f.stop_rows.tolist(), "score_rows": f.score_rows.tolist()} for f in folds]
+        items = [f.job() for f in folds]
         shared = {"x": x, "y": y, "data": dataclasses.replace(data, x_train=x[:0], y_train=y[:0], x_val=x[:0],
                                                                y_val=y[:0], text_train=None, text_val=None),
                   "name": name, "arch_params": arch_params, "task": params.task, "seed": params.project.seed}
@@ -55,8 +54,7 @@ def cross_validate(params: Params, name: str, *, data_dir: Path, validation_repo
         scored = run_jobs(fit_fold, shared, items, done_dir=done_dir, cpus=settings.cpus_per_fold,
                           gpus=settings.gpus_per_fold, label=f"cv@{name}")
         result = summary(name, settings, scored, n_rows=len(y), seconds=time.perf_counter() - started,
-                         tuned=bool(tuned_path and tuned_path.is_file() and tuned_arch_params(params, name, tuned_path)
-                                    != params.train.arch_params(name)))
+                         tuned=bool(read_tuned(tuned_path)))
         shutil.rmtree(done_dir, ignore_errors=True)  # kept only until the stage's output is written
     write_atomically(out_path, lambda fh: fh.write(json.dumps(result, indent=1) + "\n"))
     return result
@@ -72,7 +70,7 @@ def resume_dir(resume_root: Path, params: Params, name: str, arch_params, datase
                                     dataset_hash, params.project.seed)
 
 
-def _rows(data) -> tuple[np.ndarray, np.ndarray]:
+def cv_rows(data) -> tuple[np.ndarray, np.ndarray]:
     """Train and val together, train first: the rows the folds index."""
     return np.concatenate([data.x_train, data.x_val]), np.concatenate([data.y_train, data.y_val])
 

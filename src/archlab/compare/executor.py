@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -46,14 +45,9 @@ def run_jobs(job: Callable[[Any, dict], dict], shared: Any, items: list[dict], *
 def _on_ray(job, shared, todo: list[dict], *, done_dir: Path, cpus: float, gpus: float, label: str) -> dict:
     import ray
 
-    started_here = not ray.is_initialized()
-    if started_here:  # "local", not None: None joins whatever cluster /tmp/ray/ray_current_cluster names
-        address = os.environ.get("RAY_ADDRESS") or "local"
-        # ARCHLAB_RAY_CPUS caps a local Ray (the benchmark's one-at-a-time baseline); a cluster has its own CPUs
-        cpus = int(os.environ["ARCHLAB_RAY_CPUS"]) if address == "local" and os.environ.get("ARCHLAB_RAY_CPUS") \
-            else None
-        ray.init(address=address, num_cpus=cpus, include_dashboard=False, logging_level=logging.WARNING,
-                 log_to_driver=False)
+    from archlab.ray_start import ensure_ray
+
+    started_here = ensure_ray()
     try:
         remote = ray.remote(num_cpus=cpus, num_gpus=gpus, max_retries=2)(job)
         shared_ref = ray.put(shared)

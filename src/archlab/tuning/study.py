@@ -183,19 +183,14 @@ def run_study(architecture_name: str, task_name: str, data: TrainingData, block:
         storage_dir: Ray Tune's experiment folder for this architecture (under `.archlab/`).
         features: a feature head's embeddings (`archlab.features.training_files`), sent to the trials with `data`.
     """
-    import ray
     from ray import tune
 
     from archlab.architectures.registry import get
     from archlab.errors import ArchlabError
+    from archlab.ray_start import ensure_ray
 
     architecture = get(architecture_name)
-    if not ray.is_initialized():
-        # RAY_ADDRESS set: join that cluster; else start Ray of our own on this machine's CPUs (and GPUs). Not
-        # `address=None`: that joins whatever cluster /tmp/ray/ray_current_cluster last named (any `ray start`, or
-        # another job's test cluster), whose owner may stop it, or take a node away, mid-study.
-        ray.init(address=os.environ.get("RAY_ADDRESS") or "local", include_dashboard=False,
-                 logging_level=logging.WARNING, log_to_driver=False)
+    ensure_ray()  # RAY_ADDRESS's cluster, else a Ray of our own on this machine's CPUs (and GPUs)
     space = search_space.to_ray(architecture.search)
     trainable = tune.with_resources(
         tune.with_parameters(_trainable, data=data, architecture_name=architecture_name, task_name=task_name,

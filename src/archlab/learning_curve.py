@@ -108,20 +108,25 @@ def learning_curve(params: Params, *, data_dir: Path, models_dir: Path, tuned_di
     fractions = sorted(params.evaluate.learning_curve)
     names = architectures(params) if fractions else []
     result: dict = {"fractions": fractions, "architectures": names, "points": []}
+    done_dir = None
     if names:
-        result |= _points(params, names, fractions, data_dir=data_dir, models_dir=models_dir, tuned_dir=tuned_dir,
-                          features_root=features_root, resume_root=resume_root)
+        points, done_dir = _points(params, names, fractions, data_dir=data_dir, models_dir=models_dir,
+                                   tuned_dir=tuned_dir, features_root=features_root, resume_root=resume_root)
+        result |= points
     else:
         log.info("learning curve off (evaluate.learning_curve is empty or lists no trained architecture)")
     write_atomically(out_path, lambda fh: fh.write(json.dumps(result, indent=2) + "\n"))
+    if done_dir is not None:
+        import shutil
+
+        shutil.rmtree(done_dir, ignore_errors=True)  # kept until the output is written: a kill loses nothing
     return result
 
 
 def _points(params: Params, names: list[str], fractions: list[float], *, data_dir: Path, models_dir: Path,
-            tuned_dir: Path, features_root: Path, resume_root: Path) -> dict:
-    """Every point: the pipeline's own model at 1.0, a training on the nested subset below (one executor job each)."""
-    import shutil
-
+            tuned_dir: Path, features_root: Path, resume_root: Path) -> tuple[dict, Path]:
+    """Every point: the pipeline's own model at 1.0, a training on the nested subset below (one executor job each);
+    returns them and the folder that holds the finished trainings until the stage's output is written."""
     from archlab import modelio
     from archlab.compare.executor import run_jobs
     from archlab.data.store import read_dataset
@@ -167,5 +172,4 @@ def _points(params: Params, names: list[str], fractions: list[float], *, data_di
             out["points"].append(point)
             log.info("learning curve %s at %g (%d samples): test accuracy %.4f [%.3f, %.3f]", name, fraction,
                      point["n_train"], point["test_accuracy"], point["ci_low"], point["ci_high"])
-    shutil.rmtree(done_dir, ignore_errors=True)  # kept only until the stage's output is written
-    return out
+    return out, done_dir

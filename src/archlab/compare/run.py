@@ -41,6 +41,7 @@ def cross_validate(params: Params, name: str, *, data_dir: Path, validation_repo
     data = load_training_data(data_dir)
     x, y = cv_rows(data)
     skip = task.skip_reason(arch) or size_skip_reason(name, arch_params, len(y))
+    done_dir = None
     if skip is not None:
         result = {"architecture": name, "skipped": True, "reason": skip}
     else:
@@ -55,8 +56,9 @@ def cross_validate(params: Params, name: str, *, data_dir: Path, validation_repo
                           gpus=settings.gpus_per_fold, label=f"cv@{name}")
         result = summary(name, settings, scored, n_rows=len(y), seconds=time.perf_counter() - started,
                          tuned=bool(read_tuned(tuned_path)))
-        shutil.rmtree(done_dir, ignore_errors=True)  # kept only until the stage's output is written
     write_atomically(out_path, lambda fh: fh.write(json.dumps(result, indent=1) + "\n"))
+    if done_dir is not None:
+        shutil.rmtree(done_dir, ignore_errors=True)  # kept until the stage's output is written: a kill loses nothing
     return result
 
 

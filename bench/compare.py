@@ -81,7 +81,7 @@ def claim_verdicts(ws: Path) -> dict[str, str]:
 
 def compare(ws: Path, config: dict) -> dict:
     archs = set_params(ws, config)
-    cold = pipeline.cold(ws)
+    cold = pipeline.cold(ws, "evaluate")
     parallel = {s: v for s, v in cold["stage_seconds"].items() if s.startswith("cv@") or s == "learning_curve"}
     serial = one_at_a_time(ws, list(parallel))
     ratios = {s: round(parallel[s] / serial[s], 2) for s in parallel if serial[s]}

@@ -35,7 +35,7 @@ def compare(ws: Path, archs: list[str], train: dict | None = None, methods: tupl
     rows, runs = [], {}
     for method in methods:
         set_params(ws, use(method))
-        runs[method] = pipeline.cold(ws)
+        runs[method] = pipeline.cold(ws, "evaluate")
         evaluation = json.loads((ws / "metrics/evaluate.json").read_text())
         for arch in archs:
             info = json.loads((ws / "models" / arch / "info.json").read_text())

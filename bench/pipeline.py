@@ -24,8 +24,9 @@ def stages_run(output: str) -> list[str]:
     return RUNNING.findall(output)
 
 
-def cold(ws: Path) -> dict:
-    """A full `dvc repro` from an empty cache (a fresh workspace), with each stage's share of the wall time.
+def cold(ws: Path, target: str | None = None) -> dict:
+    """A full `dvc repro` from an empty cache (a fresh workspace), with each stage's share of the wall time;
+    `target` stops at that stage (with its upstream), for a section that reads nothing the later stages write.
 
     A stage's seconds run from its "Running stage" line to the next one (the last one to the end), read as DVC
     prints them, so DVC's own bookkeeping between stages is counted with the stage before it.
@@ -33,7 +34,8 @@ def cold(ws: Path) -> dict:
     started = time.perf_counter()
     marks: list[tuple[str, float]] = []
     with tempfile.TemporaryFile("w+") as errors:
-        proc = subprocess.Popen([DVC, "repro"], cwd=ws, env=env(), stdout=subprocess.PIPE, stderr=errors, text=True)
+        command = [DVC, "repro", *([target] if target else [])]
+        proc = subprocess.Popen(command, cwd=ws, env=env(), stdout=subprocess.PIPE, stderr=errors, text=True)
         for line in proc.stdout:
             marks.extend((name, time.perf_counter()) for name in RUNNING.findall(line))
         proc.wait()

@@ -37,7 +37,7 @@ QUICK = {"archs": ["cnn"], "epochs": 1, "repeats": 1, "noop_repeats": 1, "sizes"
          "pipeline_params": {"train": {"architectures": ["baseline"], "feature_heads": []},
                              "featurize": {"backbones": []},
                              "evaluate": {"bootstrap_resamples": 100, "latency_calls": 5}},
-         "tuning": {"archs": ["baseline", "shallow_mlp"], "trials": 2, "max_epochs": 2, "grace_epochs": 1,
+         "tuning": {"archs": ["shallow_mlp"], "trials": 2, "max_epochs": 2, "grace_epochs": 1,
                     "seeds": [1, 2], "train": {"shallow_mlp": {"epochs": 2, "hidden_units": 16}}},
          "imbalance": {"archs": ["baseline"], "train": {"baseline": {"rbm_epochs": 20}},
                        "methods": ["none", "rbm_oversample"]},

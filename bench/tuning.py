@@ -1,7 +1,8 @@
 """Section "tuning": every architecture at its defaults and tuned with the same budget, each trained once per seed,
 on one split, against scikit-learn anchors (SVC with an RBF kernel, logistic regression) fitted on the same split.
 
-Both sides run the real pipeline (`dvc repro` in a scratch repo): first `tune.trials: 0` (defaults), then the
+Both sides run the real pipeline (`dvc repro evaluate` in a scratch repo: the section reads the evaluate stage's
+metrics, so register is not run): first `tune.trials: 0` (defaults), then the
 same repo with `tune.trials: N`, so the tuned run re-uses ingest and validate and re-trains only what tuning
 changed. Test accuracies come from the evaluate stage's metrics file (mean and std over `train.seeds`).
 """
@@ -71,10 +72,10 @@ def compare(ws: Path, tuning: dict) -> dict:
         params["tune"].update(trials=trials, max_epochs=tuning["max_epochs"], grace_epochs=tuning["grace_epochs"])
 
     set_params(ws, lambda params: budget(params, 0))
-    default_run = pipeline.cold(ws)
+    default_run = pipeline.cold(ws, "evaluate")
     default = seed_scores(ws, archs)
     set_params(ws, lambda params: budget(params, tuning["trials"]))
-    tuned_run = pipeline.cold(ws)
+    tuned_run = pipeline.cold(ws, "evaluate")
     tuned = seed_scores(ws, archs)
     choices = {arch: yaml.safe_load((ws / "tuned" / f"{arch}.yaml").read_text()) for arch in archs}
     rows = [{"architecture": arch, "default": f"{default[arch]['mean']:.4f} ± {default[arch]['std']:.4f}",

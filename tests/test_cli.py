@@ -79,3 +79,24 @@ def test_predict_loads_an_outside_keras_model_in_safe_mode(tmp_path):
     assert proc.returncode == 2, proc.stderr
     assert "outside.keras" in proc.stderr and "safe_mode" in proc.stderr and "Traceback" not in proc.stderr
     assert not marker.exists()
+
+
+def test_predict_prints_its_answer_without_library_chatter_unless_verbose(tmp_path):
+    """TensorFlow's C++ start-up notes (oneDNN, CPU instructions, CUDA probes) go to fd 2 before any Python
+    setting is read: without --verbose they are caught there, and stdout and stderr hold archlab's output only."""
+    import keras
+    import numpy as np
+
+    inputs = keras.Input((8, 8, 1))
+    outputs = keras.layers.Dense(10, activation="softmax")(keras.layers.Flatten()(inputs))
+    keras.Model(inputs, outputs).save(tmp_path / "plain.keras")
+    np.save(tmp_path / "x.npy", np.zeros((2, 8, 8, 1), np.uint8))
+    args = ("predict", str(tmp_path / "x.npy"), "--model", str(tmp_path / "plain.keras"))
+    quiet = _archlab(*args)
+    assert quiet.returncode == 0, quiet.stderr
+    assert len(quiet.stdout.strip().splitlines()) == 2  # one answer per image
+    for chatter in ("oneDNN", "absl", "cuda", "cpu_feature_guard", "Warning"):
+        assert chatter.lower() not in quiet.stderr.lower(), quiet.stderr
+    verbose = _archlab("--verbose", *args)
+    assert verbose.returncode == 0 and verbose.stdout == quiet.stdout
+    assert len(verbose.stderr) > len(quiet.stderr)  # the same run with the libraries' own output back

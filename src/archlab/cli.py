@@ -24,6 +24,19 @@ PARAMS = typer.Option(Path("params.yaml"), "--params", help="params file")
 JSON = typer.Option(False, "--json", help="machine-readable output")
 
 
+_VERBOSE = {"on": False}  # set by --verbose, before any verb runs
+
+
+@app.callback()
+def _options(verbose: bool = typer.Option(False, "--verbose", help="also show the libraries' own output "
+                                          "(TensorFlow start-up notes, CUDA probes, library warnings)")) -> None:
+    from archlab import quiet
+
+    _VERBOSE["on"] = verbose
+    if not verbose:
+        quiet.libraries()
+
+
 def _fail(exc: ArchlabError) -> None:
     typer.echo(f"error: {exc}", err=True)
     raise typer.Exit(exc.exit_code)
@@ -96,17 +109,20 @@ def predict(inputs: list[Path] = typer.Argument(..., help="image files or .npy a
     """Predict with a trained or registered model: classes of images or table rows, forecasts of windows, images
     of captions (the model's task reads the inputs and shapes the answer)."""
     from archlab import predict as prediction
+    from archlab import quiet
 
     try:
-        if not model or model.startswith("models:/"):
-            from archlab import tracking
+        with quiet.native_stderr(enabled=not _VERBOSE["on"], reported=(ArchlabError, typer.Exit)):
+            if not model or model.startswith("models:/"):
+                from archlab import tracking
 
-            loaded = _load(params)
-            tracking.configure(loaded)
-            frame, task = prediction.predict_registered(model or f"models:/{loaded.project.name}@champion", inputs)
-        else:
-            local = Path(model) if Path(model).exists() else Path("models") / model
-            frame, task = prediction.predict_local(local, inputs, trust_pickle=trust_pickle)
+                loaded = _load(params)
+                tracking.configure(loaded)
+                champion = f"models:/{loaded.project.name}@champion"
+                frame, task = prediction.predict_registered(model or champion, inputs)
+            else:
+                local = Path(model) if Path(model).exists() else Path("models") / model
+                frame, task = prediction.predict_local(local, inputs, trust_pickle=trust_pickle)
     except ArchlabError as exc:
         _fail(exc)
     typer.echo(frame.to_json(orient="records") if as_json else "\n".join(task.render_predictions(frame)))

@@ -197,3 +197,18 @@ def test_the_registered_model_shows_the_champion_alias(queued, ui, browser):
     assert row.count() == 1
     assert f"Version {champion.version}" in row.inner_text()
     page.close()
+
+
+def test_the_experiment_opens_on_its_training_runs(queued, ui, browser):
+    """Tagged with MLflow's model-training experiment kind, the experiment's own link lands on its runs table,
+    not on MLflow 3's GenAI overview ("Traces 0", "Detect issues in your traces")."""
+    experiment = queued["client"].get_experiment_by_name("queue")
+    assert experiment.tags["mlflow.experimentKind"] == "custom_model_development"
+    page = browser.new_page(viewport={"width": 1600, "height": 1000})
+    page.goto(f"{ui}/#/experiments/{experiment.experiment_id}")
+    page.get_by_text(re.compile(r"\d+ matching runs")).first.wait_for()
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "experiment.png"), full_page=True)
+    assert "traces" not in page.url.lower() and page.get_by_text("Detect issues in your traces").count() == 0
+    assert page.get_by_text("baseline", exact=True).count() >= 1  # the training runs are listed
+    page.close()

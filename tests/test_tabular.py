@@ -306,3 +306,21 @@ def test_every_tabular_architecture_trains_on_categories_and_predicts_raw_rows(c
     assert names == ["N1", "N2", "N3"] and len(answer) == 3
     assert answer["class_name"].tolist()[:2] == ["churned", "stayed"]  # red churns, green stays
     assert task.render_predictions(answer)[0].startswith("N1\tchurned")
+
+
+def test_constant_and_near_constant_columns_are_warnings_that_name_the_column(tmp_path, caplog):
+    """`flat` holds one value, `rare` one other value in 1 row of 200: both are named, neither stops the run."""
+    rows = ["a,flat,rare,kind"] + [f"{i * 0.7},5,{1 if i == 7 else 0},{'x' if i % 2 else 'y'}"
+                                   for i in range(200)]
+    (tmp_path / "t.csv").write_text("\n".join(rows) + "\n")
+    params = tabular_params({"source": "csv", "path": str(tmp_path / "t.csv"), "label_column": "kind"},
+                            validate={"min_per_class": 2})
+    ingest(params, tmp_path / "out", tmp_path / "rejected.csv")
+    summary = validate(params, tmp_path / "out", tmp_path / "validation.json", tmp_path / "docs")
+    assert summary["success"] is True
+    expectations = summary["expectations"]
+    assert expectations["columns.column_values_to_be_between.distinct_values"]["success"] is False
+    assert expectations["columns.column_values_to_be_between.top_value_share"]["success"] is False
+    warned = [r.getMessage() for r in caplog.records if "columns.column_values" in r.getMessage()]
+    assert any("'flat'" in m for m in warned) and any("'rare'" in m for m in warned)
+    assert not any("'a'" in m for m in warned)  # a column with spread is not named

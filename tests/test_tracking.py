@@ -26,6 +26,8 @@ def test_configure_creates_the_experiment_in_a_real_sqlite_store(monkeypatch, tm
     experiment_id = tracking.configure(make_params(project={"name": "wiring"}), tmp_path)
     assert (tmp_path / "mlflow.db").is_file()
     assert mlflow.get_experiment(experiment_id).name == "wiring"
+    # MLflow's experiment kind: its UI opens the experiment on the training runs, not the GenAI overview
+    assert mlflow.get_experiment(experiment_id).tags["mlflow.experimentKind"] == "custom_model_development"
 
 
 def test_an_error_raised_while_a_stop_is_delivered_ends_the_run_killed(monkeypatch, tmp_path):

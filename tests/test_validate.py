@@ -102,3 +102,49 @@ def test_blank_image_is_only_a_warning(tmp_path, digits_dataset, caplog):
     summary = _validate(tmp_path, digits_dataset)
     assert summary["success"] is True and summary["failed"] == 1 and summary["critical_failed"] == 0
     assert "non-critical expectation failed" in caplog.text
+
+
+def _copy_samples(dataset, pairs) -> None:
+    """Make each target sample an exact copy of its source (pixels and content hash), keeping the target's label."""
+    manifest = pd.read_csv(dataset / MANIFEST)
+    images = np.load(dataset / IMAGES)
+    for source, target in pairs:
+        images[manifest.loc[target, "row"]] = images[manifest.loc[source, "row"]]
+        manifest.loc[target, "content_hash"] = manifest.loc[source, "content_hash"]
+    np.save(dataset / IMAGES, images)
+    manifest.to_csv(dataset / MANIFEST, index=False)
+
+
+def _train_pairs(dataset, same_label: bool, n: int) -> list[tuple[int, int]]:
+    """n (source, target) pairs of train samples: two of one class each, or a class 0..n-1 sample onto a sample of
+    class n..2n-1."""
+    manifest = pd.read_csv(dataset / MANIFEST)
+    train = manifest[manifest["split"] == "train"]
+    rows = {label: list(group.index) for label, group in train.groupby("label")}
+    if same_label:
+        return [(rows[c][0], rows[c][1]) for c in range(n)]
+    return [(rows[c][0], rows[n + c][0]) for c in range(n)]
+
+
+def test_duplicates_are_reported_with_counts_and_pass(tmp_path, digits_dataset, caplog):
+    _copy_samples(digits_dataset, _train_pairs(digits_dataset, same_label=True, n=4))
+    summary = _validate(tmp_path, digits_dataset)
+    assert summary["success"] is True and summary["critical_failed"] == 0
+    counts = summary["duplicates"]
+    assert counts["duplicate_samples"] == 4 and counts["conflicting_samples"] == 0
+    assert counts["duplicate_share"] == round(4 / counts["samples"], 4)
+    assert summary["expectations"]["duplicates.column_values_to_be_between.duplicate_samples"]["success"] is False
+    assert f"4 of {counts['samples']} samples" in caplog.text and "exact copies" in caplog.text
+
+
+def test_identical_samples_with_different_labels_stop_the_run_above_the_threshold(tmp_path, digits_dataset):
+    pairs = _train_pairs(digits_dataset, same_label=False, n=2)
+    _copy_samples(digits_dataset, pairs)
+    message = _fails_with(tmp_path, digits_dataset, "duplicates.column_values_to_be_between.conflicting_samples")
+    manifest = pd.read_csv(digits_dataset / MANIFEST)
+    source, target = pairs[0]
+    assert f"{manifest.loc[source, 'id']}={manifest.loc[target, 'id']}" in message  # names the samples
+    report = json.loads((tmp_path / "validation.json").read_text())
+    assert report["duplicates"]["conflicting_samples"] == 4 and report["duplicates"]["conflicting_groups"] == 2
+    lenient = _validate(tmp_path, digits_dataset, max_conflicting_labels=4)  # the user's threshold allows them
+    assert lenient["success"] is True and lenient["duplicates"]["conflicting_samples"] == 4

@@ -103,6 +103,8 @@ class ValidateParams(Strict):
                                "fewest windows)")
     max_imbalance_ratio: float = Field(3.0, ge=1.0, description="largest over smallest class count within a split")
     max_null_fraction: float = Field(0.3, ge=0.0, le=1.0, description="tables: most a feature column may be empty")
+    max_conflicting_labels: int = Field(0, ge=0, description="images and tables: most samples that are identical to "
+                                        "another but labelled differently (more stop the run)")
 
 
 DEFAULT_ARCHITECTURES = ("baseline", "svc", "knn", "random_forest", "gradient_boosting", "shallow_mlp", "deep_mlp",

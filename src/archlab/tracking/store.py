@@ -98,7 +98,7 @@ def configure(params: Params, project_root: str | Path = ".") -> str:
     if uri.startswith(SQLITE_PREFIX):
         experiment = _sqlite_experiment(Path(uri[len(SQLITE_PREFIX):]), experiment_name(params))
     else:
-        experiment = mlflow.set_experiment(experiment_name(params))
+        experiment = _mark_model_training(mlflow.set_experiment(experiment_name(params)))
     log.info("MLflow tracking at %s, experiment %r", uri, experiment.name)
     return experiment.experiment_id
 
@@ -117,4 +117,18 @@ def _sqlite_experiment(db_path: Path, name: str):
     with sqlite_store.first_use(db_path):
         if mlflow.get_experiment_by_name(name) is None:
             mlflow.create_experiment(name, artifact_location=(db_path.parent / "mlruns" / name).as_uri())
-        return mlflow.set_experiment(name)
+        return _mark_model_training(mlflow.set_experiment(name))
+
+
+EXPERIMENT_KIND = ("mlflow.experimentKind", "custom_model_development")
+
+
+def _mark_model_training(experiment):
+    """Tag the experiment as model training (MLflow's own experiment kind), so the MLflow 3 UI opens it on its
+    training runs instead of the GenAI overview ("Traces 0"). Written once, when the tag is missing."""
+    import mlflow
+
+    key, value = EXPERIMENT_KIND
+    if experiment.tags.get(key) != value:
+        mlflow.MlflowClient().set_experiment_tag(experiment.experiment_id, key, value)
+    return experiment

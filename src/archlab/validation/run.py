@@ -11,6 +11,7 @@ from archlab import tasks
 from archlab.data.store import read_dataset
 from archlab.errors import ValidationFailed
 from archlab.params import Params
+from archlab.validation import duplicates
 from archlab.validation.suite import summarise
 
 log = logging.getLogger(__name__)
@@ -36,6 +37,10 @@ def validate(params: Params, dataset_dir: str | Path, report_path: str | Path, d
     shutil.rmtree(docs_dir, ignore_errors=True)
     checks = tasks.part(params.task, "validate").validate(tasks.get(params.task), dataset, params, docs_dir)
     summary = summarise(checks)
+    if any(check.table == "duplicates" for check in checks):
+        summary["duplicates"] = duplicates.duplicate_stats(dataset.manifest)
+        for line in duplicates.describe(summary["duplicates"]):
+            log.warning("%s", line)
     report_path.parent.mkdir(parents=True, exist_ok=True)
     report_path.write_text(json.dumps(summary, indent=2) + "\n")
     for check in checks:

@@ -119,7 +119,7 @@ def _run_table(gx, context, name: str, frame: pd.DataFrame, expectations: list, 
 
 
 def run_suite(images, manifest: pd.DataFrame, meta: dict, *, min_per_class: int, max_imbalance_ratio: float,
-              docs_dir: Path) -> list[Check]:
+              max_conflicting_labels: int, docs_dir: Path) -> list[Check]:
     """Evaluate every expectation on an ingested dataset and write the Data Docs HTML into `docs_dir`."""
     gx, context = _context(docs_dir)
     samples = sample_table(images, manifest)
@@ -128,7 +128,16 @@ def run_suite(images, manifest: pd.DataFrame, meta: dict, *, min_per_class: int,
                                _sample_expectations(gx, meta["n_classes"], meta["image_shape"]), ["id"])
     count_checks = _run_table(gx, context, "class_counts", counts,
                               _count_expectations(gx, min_per_class, max_imbalance_ratio), ["split", "label"])
-    return sample_checks + count_checks
+    return sample_checks + count_checks + duplicate_checks(gx, context, manifest, max_conflicting_labels)
+
+
+def duplicate_checks(gx, context, manifest: pd.DataFrame, max_conflicting_labels: int) -> list[Check]:
+    """Exact duplicates (a warning) and identical samples labelled differently (archlab.validation.duplicates)."""
+    from archlab.validation import duplicates
+
+    table = duplicates.duplicate_table(duplicates.duplicate_stats(manifest))
+    return _run_table(gx, context, "duplicates", table, duplicates.duplicate_expectations(gx, max_conflicting_labels),
+                      ["examples"])
 
 
 def summarise(checks: list[Check]) -> dict:

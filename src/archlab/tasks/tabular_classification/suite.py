@@ -59,9 +59,11 @@ def _feature_expectations(gx, table: pd.DataFrame, meta: dict, max_null_fraction
 
 
 def run_table_suite(features: np.ndarray, manifest: pd.DataFrame, meta: dict, *, min_per_class: int,
-                    max_imbalance_ratio: float, max_null_fraction: float, docs_dir) -> list[Check]:
-    """Evaluate the table's expectations and the class counts; Data Docs HTML goes into `docs_dir`."""
-    from archlab.validation.suite import _count_expectations
+                    max_imbalance_ratio: float, max_null_fraction: float, max_conflicting_labels: int,
+                    docs_dir) -> list[Check]:
+    """Evaluate the table's expectations, its columns' spread, the class counts and the duplicates; Data Docs HTML
+    goes into `docs_dir`."""
+    from archlab.validation.suite import _count_expectations, duplicate_checks
 
     gx, context = _context(docs_dir)
     table = feature_table(features, manifest, meta["feature_names"])
@@ -70,4 +72,27 @@ def run_table_suite(features: np.ndarray, manifest: pd.DataFrame, meta: dict, *,
     counts = class_count_table(manifest, meta["n_classes"])
     count_checks = _run_table(gx, context, "class_counts", counts,
                               _count_expectations(gx, min_per_class, max_imbalance_ratio), ["split", "label"])
-    return row_checks + count_checks
+    spread = column_spread_table(table[table["split"] == "train"], meta["feature_names"])
+    spread_checks = _run_table(gx, context, "columns", spread, _spread_expectations(gx), ["column"])
+    return row_checks + spread_checks + count_checks + duplicate_checks(gx, context, manifest, max_conflicting_labels)
+
+
+NEAR_CONSTANT_SHARE = 0.99  # a column whose most common value fills more of the train split carries little signal
+
+
+def column_spread_table(train: pd.DataFrame, feature_names: list[str]) -> pd.DataFrame:
+    """One row per feature column of the train split: distinct values and the share of the most common one."""
+    rows = []
+    for name in feature_names:
+        values = train[name].dropna()
+        top = float(values.value_counts(normalize=True).iloc[0]) if len(values) else 1.0
+        rows.append({"column": name, "distinct_values": int(values.nunique()), "top_value_share": round(top, 4)})
+    return pd.DataFrame(rows, columns=["column", "distinct_values", "top_value_share"])
+
+
+def _spread_expectations(gx) -> list:
+    """Constant and near-constant columns: warnings (a model copes; the user may want to drop them)."""
+    e = gx.expectations
+    return [e.ExpectColumnValuesToBeBetween(column="distinct_values", min_value=2, meta={"critical": False}),
+            e.ExpectColumnValuesToBeBetween(column="top_value_share", max_value=NEAR_CONSTANT_SHARE,
+                                            meta={"critical": False})]

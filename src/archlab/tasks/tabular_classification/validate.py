@@ -12,4 +12,5 @@ def validate(task, dataset, params, docs_dir: Path) -> list:
     return run_table_suite(dataset.images, dataset.manifest, dataset.meta,
                            max_null_fraction=params.validate_.max_null_fraction,
                            min_per_class=params.validate_.min_per_class,
-                           max_imbalance_ratio=params.validate_.max_imbalance_ratio, docs_dir=docs_dir)
+                           max_imbalance_ratio=params.validate_.max_imbalance_ratio,
+                           max_conflicting_labels=params.validate_.max_conflicting_labels, docs_dir=docs_dir)

@@ -100,3 +100,47 @@ def test_predict_prints_its_answer_without_library_chatter_unless_verbose(tmp_pa
     verbose = _archlab("--verbose", *args)
     assert verbose.returncode == 0 and verbose.stdout == quiet.stdout
     assert len(verbose.stderr) > len(quiet.stderr)  # the same run with the libraries' own output back
+
+
+def test_check_params_and_dvc_agree_on_a_file_with_only_task_and_ingest(tmp_path):
+    """DVC resolves dvc.yaml's keys before archlab runs: check-params names the missing ones as DVC would stop on
+    them, and --complete writes them (the user's values and comments kept) until both accept the file."""
+    import yaml
+
+    from tests.dvcrepo import make_repo
+
+    old = "task: image_classification\n# my own note\ningest: {source: digits, chunk_size: 512}  # mine\n"
+    repo = make_repo(tmp_path, old)
+    refused = _archlab("check-params", cwd=repo)
+    assert refused.returncode == 2 and "Traceback" not in refused.stderr
+    assert "featurize.backbones" in refused.stderr and "train.architectures" in refused.stderr
+    assert "--complete" in refused.stderr
+    assert "Could not find" in dvc_refusal(repo)  # DVC refuses it too
+    completed = _archlab("check-params", "--complete", cwd=repo)
+    assert completed.returncode == 0, completed.stderr
+    assert "featurize" in completed.stdout and completed.stdout.strip().endswith("params.yaml: ok")
+    text = (repo / "params.yaml").read_text()
+    assert "# my own note" in text and "# mine" in text  # comments kept
+    params = yaml.safe_load(text)
+    assert params["ingest"]["chunk_size"] == 512 and params["tune"]["trials"] == 0  # values kept, defaults added
+    assert "vgg16" in params["featurize"]  # a loop item's block, written in a second round
+    assert _archlab("check-params", cwd=repo).returncode == 0
+    assert dvc_refusal(repo) is None  # and DVC agrees
+
+
+def dvc_refusal(repo) -> str | None:
+    """What DVC says when it resolves dvc.yaml and reads every stage's params deps, as `dvc repro` does before it
+    runs a stage (`ParamsDependency.read_params` raises "Parameters 'tune' are missing"); None when it accepts."""
+    from dvc.dependency.param import ParamsDependency
+    from dvc.exceptions import DvcException
+    from dvc.repo import Repo
+
+    try:
+        with Repo(str(repo)) as dvc:
+            for stage in dvc.index.stages:
+                for dep in stage.deps:
+                    if isinstance(dep, ParamsDependency):
+                        dep.read_params()
+    except DvcException as exc:
+        return str(exc)
+    return None

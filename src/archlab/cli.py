@@ -16,7 +16,7 @@ from pathlib import Path
 
 import typer
 
-from archlab.errors import ArchlabError
+from archlab.errors import ArchlabError, ParamsError
 
 app = typer.Typer(help="archlab: which deep-learning architecture works best on my data?", no_args_is_help=True,
                   add_completion=False, pretty_exceptions_enable=False)
@@ -76,9 +76,29 @@ def summary(root: Path = typer.Option(Path("."), help="project root"), as_json: 
 
 @app.command("check-params")
 def check_params(params: Path = typer.Argument(Path("params.yaml"), help="params file to check"),
-                 as_json: bool = typer.Option(False, "--json", help="print the resolved params as JSON")) -> None:
-    """Validate a params file against the schema; print every problem with its key path."""
+                 as_json: bool = typer.Option(False, "--json", help="print the resolved params as JSON"),
+                 complete: bool = typer.Option(False, "--complete", help="write every key dvc.yaml reads that the "
+                                               "file lacks, with the schema's default (comments and values kept): "
+                                               "upgrades a params.yaml written for an older release")) -> None:
+    """Validate a params file against the schema and against the keys the dvc.yaml beside it reads (DVC resolves
+    those before archlab runs, so a default cannot stand in for them); print every problem with its key path."""
+    from archlab import params_keys
+
     resolved = _load(params)
+    dvc_yaml = params.parent / "dvc.yaml"
+    if dvc_yaml.is_file():
+        import yaml
+
+        if complete:
+            added = params_keys.complete(params, dvc_yaml)
+            typer.echo(f"{params}: added {', '.join(added)} (schema defaults)" if added else
+                       f"{params}: nothing missing")
+            resolved = _load(params)
+        missing = params_keys.missing_keys(dvc_yaml, yaml.safe_load(params.read_text(encoding="utf-8")) or {})
+        if missing:
+            _fail(ParamsError(f"{params}: lacks {', '.join(missing)}, which {dvc_yaml} reads before archlab runs "
+                              f"(dvc repro would stop on them); `archlab check-params {params} --complete` writes "
+                              "them with the schema's defaults"))
     typer.echo(resolved.model_dump_json(by_alias=True, indent=2) if as_json else f"{params}: ok")
 
 

@@ -30,9 +30,11 @@ the architectures' params models; edit those, not this file. -->
 
 `params.yaml` has one section per stage and is checked against this schema: an unknown key, a wrong type or an
 out-of-range value stops the stage with one message per problem naming the key path, the received value and what
-is allowed. `archlab check-params [FILE]` runs the same check. Keep every key that `dvc.yaml` interpolates or
-tracks (`task`, `ingest.path`, `train.architectures`, each `train.<arch>` block, `featurize` with its `input_size`
-and `pooling`, `evaluate`, `register`) in `params.yaml` itself: DVC reads the file, not these defaults.
+is allowed. `archlab check-params [FILE]` runs the same check, and also names every key that the `dvc.yaml`
+beside the file interpolates or tracks but the file lacks (`featurize.backbones`, `tune`, `compare`, each
+`train.<arch>` block, ...): DVC reads those from the file before archlab runs, so these defaults cannot stand in
+for them. `archlab check-params --complete` writes the missing ones with their defaults, keeping your values and
+comments: run it after an upgrade that adds a section.
 """
 
 

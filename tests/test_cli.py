@@ -126,11 +126,18 @@ def test_check_params_and_dvc_agree_on_a_file_with_only_task_and_ingest(tmp_path
     assert "vgg16" in params["featurize"]  # a loop item's block, written in a second round
     assert _archlab("check-params", cwd=repo).returncode == 0
     assert dvc_refusal(repo) is None  # and DVC agrees
+    previous = {k: v for k, v in params.items() if k not in ("tune", "compare")}  # before the tune and cv stages
+    (repo / "params.yaml").write_text(yaml.safe_dump(previous, sort_keys=False))
+    named = _archlab("check-params", cwd=repo).stderr
+    assert "tune" in named and "compare.architectures" in named and dvc_refusal(repo) is not None
+    upgraded = _archlab("check-params", "--complete", cwd=repo)
+    assert upgraded.returncode == 0 and "added compare, tune" in upgraded.stdout, upgraded.stdout
+    assert dvc_refusal(repo) is None
 
 
 def dvc_refusal(repo) -> str | None:
-    """What DVC says when it resolves dvc.yaml and reads every stage's params deps, as `dvc repro` does before it
-    runs a stage (`ParamsDependency.read_params` raises "Parameters 'tune' are missing"); None when it accepts."""
+    """What DVC says when it resolves dvc.yaml and hashes every stage's params deps, as `dvc repro` does for each
+    stage (`ParamsDependency.get_hash` raises "Parameters 'tune' are missing"); None when it accepts."""
     from dvc.dependency.param import ParamsDependency
     from dvc.exceptions import DvcException
     from dvc.repo import Repo
@@ -140,7 +147,7 @@ def dvc_refusal(repo) -> str | None:
             for stage in dvc.index.stages:
                 for dep in stage.deps:
                     if isinstance(dep, ParamsDependency):
-                        dep.read_params()
+                        dep.get_hash()
     except DvcException as exc:
         return str(exc)
     return None

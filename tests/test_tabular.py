@@ -4,6 +4,7 @@ imputer, the tabular builders and the skip record of an architecture with no tab
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -201,8 +202,8 @@ def test_an_architecture_without_a_tabular_builder_writes_a_skip_record(cancer, 
 
 
 def customers_csv(path, rows: int = 240, seed: int = 0):
-    """A real-looking table: an id column, a text category that drives the class, numbers with empty cells, and
-    string class names."""
+    """A real-looking table: an id column, a text category that drives the class, numbers with empty cells, a
+    sign-up date (calendar features) with empty cells, a yes/no column, and string class names."""
     import pandas as pd
 
     rng = np.random.default_rng(seed)
@@ -211,8 +212,11 @@ def customers_csv(path, rows: int = 240, seed: int = 0):
     churned = (colour == "red") | ((colour == "blue") & (size > 10.0))
     weight = rng.normal(70.0, 10.0, size=rows)
     weight[rng.random(rows) < 0.1] = np.nan
+    signup = pd.Timestamp("2023-03-01") + pd.to_timedelta(rng.integers(0, 700, size=rows), unit="D")
     frame = pd.DataFrame({"customer_id": [f"C{i:05d}" for i in range(rows)], "colour": colour,
                           "size": size.round(2), "weight": weight.round(1),
+                          "signup": [None if i % 17 == 5 else d.strftime("%Y-%m-%d") for i, d in enumerate(signup)],
+                          "newsletter": rng.choice(["yes", "no"], size=rows),
                           "status": np.where(churned, "churned", "stayed")})
     frame.to_csv(path, index=False)
     return frame
@@ -230,10 +234,24 @@ def customers(tmp_path_factory):
 
 
 def test_a_csv_with_an_id_and_a_text_category_is_encoded_from_the_train_split(customers):
+    import pandas as pd
+
     folder, _ = customers
     dataset = read_dataset(folder / "ingested")
     meta = dataset.meta
-    assert meta["feature_names"] == ["colour", "size", "weight"] and meta["id_column"] == "customer_id"
+    assert meta["feature_names"] == ["colour", "size", "weight", "signup.year", "signup.month", "signup.day",
+                                     "signup.dayofweek", "signup.dayofyear", "newsletter"]
+    assert meta["id_column"] == "customer_id"
+    assert meta["columns"][3] == {"name": "signup.year", "kind": "date_part", "source": "signup", "part": "year",
+                                  "dayfirst": False}
+    assert meta["columns"][8] == {"name": "newsletter", "kind": "boolean"}
+    raw = pd.read_csv(folder / "customers.csv")
+    first = dataset.manifest.iloc[0]  # a row with a date: its calendar features are the date's
+    day = pd.Timestamp(raw.set_index("customer_id").loc[first["id"], "signup"])
+    row = np.asarray(dataset.images)[int(first["row"])]
+    assert row[3:8].tolist() == [day.year, day.month, day.day, day.dayofweek, day.dayofyear]
+    assert set(np.unique(np.asarray(dataset.images)[:, 8])) <= {0.0, 1.0}
+    assert np.isnan(np.asarray(dataset.images)[:, 3]).any()  # empty dates stay empty, for the imputer
     assert meta["class_names"] == ["churned", "stayed"]
     colour = meta["columns"][0]
     assert colour == {"name": "colour", "kind": "categorical", "categories": ["blue", "green", "red"]}
@@ -255,19 +273,58 @@ def test_categories_come_from_the_train_split_and_unseen_ones_take_the_unknown_s
     assert encode_column(np.array(["red", "teal", np.nan], dtype=object), ["green", "red"]).tolist() == [2, 0, 0]
 
 
-@pytest.mark.parametrize(("cells", "expected"), [
-    ({"when": [f"2024-01-0{i % 9 + 1}" for i in range(30)]}, "column 'when' holds dates"),
-    ({"note": [f"free text number {i}" for i in range(30)]}, "column 'note' is free text"),
+@pytest.mark.parametrize(("extra", "expected"), [
+    ({}, "column 'note' is free text"),
+    ({"drop_columns": ["nope"]}, "ingest.drop_columns names ['nope']"),
+    ({"split_by": "time", "date_column": "x", "drop_columns": ["note"]}, "date_column='x', which holds no dates"),
 ])
-def test_a_date_or_free_text_column_is_refused_with_what_to_do(tmp_path, cells, expected):
+def test_a_free_text_column_and_bad_column_names_are_refused_with_what_to_do(tmp_path, extra, expected):
     import pandas as pd
 
-    frame = pd.DataFrame({"x": np.arange(30.0), **cells, "kind": ["a", "b"] * 15})
+    frame = pd.DataFrame({"x": np.arange(30.0), "note": [f"free text number {i}" for i in range(30)],
+                          "kind": ["a", "b"] * 15})
     frame.to_csv(tmp_path / "t.csv", index=False)
-    params = tabular_params({"source": "csv", "path": str(tmp_path / "t.csv"), "label_column": "kind"})
-    with pytest.raises(DataError, match=expected):
+    params = tabular_params({"source": "csv", "path": str(tmp_path / "t.csv"), "label_column": "kind", **extra})
+    with pytest.raises(DataError, match=re.escape(expected)):
         ingest(params, tmp_path / "out", tmp_path / "rejected.csv")
     assert not (tmp_path / "out").exists()
+
+
+def _dated_table(path, rows: int = 120) -> None:
+    import pandas as pd
+
+    days = pd.date_range("2024-01-01", periods=rows, freq="D")
+    pd.DataFrame({"day": [d.strftime("%d/%m/%Y") if i else None for i, d in enumerate(days)][::-1],
+                  "x": np.arange(rows, dtype=float), "note": [f"free text number {i}" for i in range(rows)],
+                  "kind": ["a", "b", "c"] * (rows // 3)}).to_csv(path, index=False)
+
+
+def test_dates_become_calendar_features_or_are_dropped_and_a_random_split_warns(tmp_path, caplog):
+    _dated_table(tmp_path / "t.csv")
+    section = {"source": "csv", "path": str(tmp_path / "t.csv"), "label_column": "kind", "drop_columns": ["note"]}
+    meta = ingest(tabular_params(section), tmp_path / "out", tmp_path / "rejected.csv")
+    assert meta["feature_names"] == ["day.year", "day.month", "day.day", "day.dayofweek", "day.dayofyear", "x"]
+    assert meta["columns"][0]["dayfirst"] is True  # 31/01/2024 cells: read day first, as predict will
+    assert "split at random" in caplog.text and "ingest.split_by: time" in caplog.text
+    dropped = ingest(tabular_params({**section, "date_features": False}), tmp_path / "out2", tmp_path / "r2.csv")
+    assert dropped["feature_names"] == ["x"]
+
+
+def test_split_by_time_tests_on_the_latest_rows(tmp_path):
+    import pandas as pd
+
+    _dated_table(tmp_path / "t.csv")  # rows written latest first, day/month/year, one empty date
+    section = {"source": "csv", "path": str(tmp_path / "t.csv"), "label_column": "kind", "drop_columns": ["note"],
+               "split_by": "time", "date_column": "day"}
+    ingest(tabular_params(section), tmp_path / "out", tmp_path / "rejected.csv")
+    manifest = read_dataset(tmp_path / "out").manifest
+    raw = pd.read_csv(tmp_path / "t.csv")
+    when = pd.to_datetime(raw["day"], format="%d/%m/%Y").to_numpy()[manifest["row"].to_numpy()]
+    splits = {name: when[(manifest["split"] == name).to_numpy()] for name in ("train", "val", "test")}
+    assert pd.isna(splits["train"]).sum() == 1  # the row without a date trains
+    assert pd.Series(splits["train"]).max() < pd.Series(splits["val"]).min()
+    assert pd.Series(splits["val"]).max() < pd.Series(splits["test"]).min()
+    assert len(splits["test"]) == round(0.15 * 120)
 
 
 @pytest.mark.parametrize("name", ["baseline", "shallow_mlp", "deep_mlp", "transformer", "rbm", "svc", "knn",
@@ -300,7 +357,8 @@ def test_every_tabular_architecture_trains_on_categories_and_predicts_raw_rows(c
     task = tasks.get("tabular_classification")
     info = {"class_names": data.class_names, **task.model_info(data, "tabular_classification", 0)}
     pd.DataFrame({"customer_id": ["N1", "N2", "N3"], "weight": [70.0, None, 65.0], "colour": ["red", "green", "teal"],
-                  "size": [9.0, 12.0, 10.0]}).to_csv(tmp_path / "new.csv", index=False)
+                  "size": [9.0, 12.0, 10.0], "signup": ["2024-05-01", None, "2025-01-31"],
+                  "newsletter": ["yes", "no", None]}).to_csv(tmp_path / "new.csv", index=False)  # raw dates
     rows, names = task.read_inputs([tmp_path / "new.csv"], info)
     answer = task.output_frame(saved, rows, info).assign(input=names)
     assert names == ["N1", "N2", "N3"] and len(answer) == 3

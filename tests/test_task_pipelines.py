@@ -191,6 +191,8 @@ def _predict_inputs(task: str, repo) -> tuple[list[str], int]:
         return ["images.npy"], 3
     if task == "tabular_classification":
         pd.DataFrame({"customer_id": ["new-1", "new-2", "new-3", "new-4"], "colour": ["red", "green", "violet", None],
+                      "signup": ["2024-02-29", "2023-12-01", None, "2024-07-04"],
+                      "newsletter": ["yes", "no", "no", "yes"],
                       "size": [9.0, 12.0, 10.0, 11.0], "weight": [70.0, None, 65.0, 80.0],
                       "status": ["?", "?", "?", "?"]}).to_csv(repo / "table.csv", index=False)
         return ["table.csv"], 4

@@ -67,7 +67,15 @@ class IngestParams(Strict):
     label_column: str = Field("label", min_length=1, description="source csv: the column holding the class")
     id_column: str | None = Field(None, min_length=1, description="tables csv: a column of sample ids (the "
                                   "manifest id, never a feature); null: none")
-    date_column: str = Field("date", min_length=1, description="forecasting csv: the column of dates")
+    date_column: str = Field("date", min_length=1, description="forecasting csv: the column of dates; tables csv "
+                             "with split_by time: the date that orders the split")
+    date_features: bool = Field(True, description="tables csv: each date column becomes year, month, day of month, "
+                                "day of week and day of year features; false: date columns are dropped")
+    drop_columns: list[str] = Field(default_factory=list, description="tables csv: columns left out of the "
+                                    "features (free text, a leak of the label, ...)")
+    split_by: Literal["class", "time"] = Field("class", description="tables: class = stratified by class at random; "
+                                               "time = ordered by ingest.date_column (train earliest, test latest), "
+                                               "so the model never trains on the future it is tested on")
     value_column: str = Field("value", min_length=1, description="forecasting csv: the column of values")
     window: int = Field(52, ge=2, le=10_000, description="forecasting: past values each prediction sees")
     horizon: int = Field(4, ge=1, le=1_000, description="forecasting: future values each window predicts")

@@ -55,6 +55,19 @@ def assign_splits(labels: np.ndarray, content_hashes: list[str], fractions: Spli
     return split.astype(str)
 
 
+def time_ordered_splits(times: np.ndarray, fractions: SplitParams) -> np.ndarray:
+    """"train"/"val"/"test" by time: the earliest `fractions.train` of the rows train, the latest `fractions.test`
+    test (ties keep file order; rows without a time go first, to train). No class stratification: the test split is
+    the future, whatever its class mix, as it will be in use."""
+    order = np.argsort(np.nan_to_num(times.astype(np.float64), nan=-np.inf), kind="stable")
+    n_train, n_val, _ = _counts(len(order), fractions)
+    split = np.empty(len(order), dtype=object)
+    split[order[:n_train]] = "train"
+    split[order[n_train:n_train + n_val]] = "val"
+    split[order[n_train + n_val:]] = "test"
+    return split.astype(str)
+
+
 def imbalance_keep(labels: np.ndarray, split: np.ndarray, content_hashes: list[str], class_names: list[str],
                    imbalance: ImbalanceParams | None, seed: int) -> np.ndarray:
     """Which samples stay under `ingest.imbalance`: all but the training samples of each listed class beyond its

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from archlab.data import store
-from archlab.data.splits import SPLITS, assign_splits, imbalance_keep
+from archlab.data.splits import SPLITS, assign_splits, imbalance_keep, time_ordered_splits
 from archlab.errors import DataError
 from archlab.ingest import dataset_hash, write_rejected
 from archlab.params import Params
@@ -31,6 +31,21 @@ def row_hash(row: np.ndarray, text: tuple = ()) -> str:
     if text:
         digest.update("\x1f".join("\x00" if v is None else v for v in text).encode())
     return digest.hexdigest()
+
+
+def _splits(table, hashes: list[str], params: Params) -> np.ndarray:
+    """Stratified by class at random, or ordered by `ingest.date_column` (`ingest.split_by: time`). A random split
+    of dated rows lets a model train on the future it is tested on: said in the stage log, with the fix."""
+    if params.ingest.split_by == "time":
+        log.info("ingest.split_by: time: rows ordered by %r, the latest %.0f%% are the test split",
+                 params.ingest.date_column, 100 * params.ingest.split.test)
+        return time_ordered_splits(table.times, params.ingest.split)
+    if table.date_columns:
+        log.warning("%s has date columns (%s) and is split at random: training rows can come after test rows, so "
+                    "the test score can be optimistic for a model used on future data; `ingest.split_by: time` "
+                    "(with ingest.date_column) trains on the past and tests on the latest rows",
+                    table.name, ", ".join(table.date_columns))
+    return assign_splits(table.y, hashes, params.ingest.split, params.project.seed)
 
 
 def ingest_table(params: Params, out_dir: str | Path, rejected_csv: str | Path, task_name: str) -> dict:
@@ -50,7 +65,7 @@ def ingest_table(params: Params, out_dir: str | Path, rejected_csv: str | Path, 
         raise DataError(f"{table.name}: only {len(set(table.y.tolist()))} class present; classification needs 2+")
     raw_text = [tuple(table.categorical[j][i] for j in sorted(table.categorical)) for i in range(len(table.y))]
     hashes = [row_hash(row, text) for row, text in zip(table.x, raw_text, strict=True)]
-    split = assign_splits(table.y, hashes, params.ingest.split, params.project.seed)
+    split = _splits(table, hashes, params)
     keep = imbalance_keep(table.y, split, hashes, table.class_names, params.ingest.imbalance, params.project.seed)
     if not keep.all():  # ingest.imbalance: the cut training rows leave the dataset altogether
         index = np.flatnonzero(keep)

@@ -10,7 +10,7 @@ import pandas as pd
 
 from archlab.data.csvfile import read_csv
 from archlab.errors import ArchlabError
-from archlab.tasks.tabular_classification.tables import encode_column
+from archlab.tasks.tabular_classification.tables import boolean_values, date_part, encode_column
 
 
 def layout(info: dict) -> list[dict]:
@@ -18,8 +18,23 @@ def layout(info: dict) -> list[dict]:
     return info.get("columns") or [{"name": n, "kind": "numeric"} for n in info.get("feature_names", [])]
 
 
+def derive_columns(frame: pd.DataFrame, columns: list[dict]) -> pd.DataFrame:
+    """A frame with the raw columns people send turned into the ones the model was trained on: each date part
+    (`day.month`) from its date column (`day`) unless the part is already there, booleans (yes/no, true/false) as
+    1/0. The frame is returned as it is when nothing needs deriving."""
+    derived = {}
+    for column in columns:
+        name = column["name"]
+        if column["kind"] == "date_part" and name not in frame.columns and column["source"] in frame.columns:
+            derived[name] = date_part(frame[column["source"]], column["part"], column.get("dayfirst", False))
+        elif column["kind"] == "boolean" and name in frame.columns:
+            derived[name] = boolean_values(frame[name])
+    return frame.assign(**derived) if derived else frame
+
+
 def encode_frame(frame: pd.DataFrame, columns: list[dict], where: str = "input") -> np.ndarray:
     """Raw feature columns (by name, any order, extra columns ignored) -> the float matrix models take."""
+    frame = derive_columns(frame, columns)
     missing = [c["name"] for c in columns if c["name"] not in frame.columns]
     if missing:
         raise ArchlabError(f"{where}: missing feature column(s) {missing}; the model was trained on "
@@ -63,6 +78,7 @@ def read_rows(paths: list[Path], info: dict) -> tuple[pd.DataFrame, list[str]]:
             raise ArchlabError(f"{path}: input file not found")
         if path.suffix.lower() == ".csv":
             frame = read_csv(path, error=ArchlabError, what="input file")
+            frame = derive_columns(frame, columns)
             encode_frame(frame, columns, str(path))  # names a missing column or a bad cell now, with the file
             id_column = info.get("id_column")
             ids = frame[id_column].astype(str).tolist() if id_column and id_column in frame else \

@@ -26,6 +26,10 @@ def test_repro_writes_declared_outputs(repo):
     assert (repo / "reports/ingest_rejected.csv").read_text().strip() == "source_ref,reason"
     lock = (repo / "dvc.lock").read_text()
     assert "ingest:" in lock and "validate:" in lock
+    from tests.test_scoring import page_problems
+
+    page = (repo / "reports/evaluation.html").read_text()
+    assert page_problems(page) == [] and "<figcaption>training curves</figcaption>" in page
 
 
 def test_train_stages_record_models_metrics_and_one_pipeline_run(repo):

@@ -56,3 +56,68 @@ def test_leaderboard_does_not_report_a_chance_gap_as_a_win():
     html = report.html_report({"a": _result("a", 0.95, 1.0)}, alpha=0.05, n_test=360, dataset="d",
                               figures={"a: confusion": "figures/c.png"}, task=tasks.get("image_classification"))
     assert "<table>" in html and "figures/c.png" in html
+
+
+def page_problems(page: str) -> list[str]:
+    """What a reader would trip over on a report page: Markdown left raw (headings, table rules, a <pre> block)
+    and figures whose caption is empty or lost its label (": training curves")."""
+    from html.parser import HTMLParser
+
+    class Reader(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.open, self.captions, self.text, self.pre = None, [], [], 0
+
+        def handle_starttag(self, tag, attrs):
+            self.open = tag
+            self.pre += tag == "pre"
+            if tag == "figcaption":
+                self.captions.append("")
+
+        def handle_endtag(self, tag):
+            self.open = None
+
+        def handle_data(self, data):
+            if self.open == "figcaption":
+                self.captions[-1] += data
+            self.text.extend(line.strip() for line in data.splitlines())
+
+    reader = Reader()
+    reader.feed(page)
+    problems = [f"raw markdown: {line!r}" for line in reader.text if line.startswith(("## ", "# ", "|---", "| ---"))]
+    problems += ["a <pre> block"] * bool(reader.pre)
+    problems += [f"caption {c!r}" for c in reader.captions if not c.strip() or c.strip().startswith(":")]
+    return problems
+
+
+def test_the_report_page_renders_markdown_sections_and_labels_every_figure():
+    """The leaderboard's Markdown sections (the autoencoder's, with a table) become HTML; every figure, the run's
+    own ones included, carries its label."""
+    extra = ["", "## autoencoder: denoising and latent space", "", "| noise | accuracy |", "|---|---|",
+             "| 0.2 | 0.91 |", "", "- a note"]
+    page = report.html_report({"a": _result("a", 0.95, 1.0)}, alpha=0.05, n_test=360, dataset="d", extra=extra,
+                              figures={"a: confusion": "figures/c.png", "training curves": "figures/t.png"},
+                              task=tasks.get("image_classification"))
+    assert page_problems(page) == []
+    assert "<h2>autoencoder: denoising and latent space</h2>" in page and page.count("<table>") == 2
+    assert "<figcaption>training curves</figcaption>" in page and "<li>a note</li>" in page
+    broken = page.replace("<figcaption>training curves", "<figcaption>: training curves")
+    assert page_problems(broken + "<pre>## x</pre>") == ["raw markdown: '## x'", "a <pre> block",
+                                                         "caption ': training curves'"]
+
+
+def test_accuracy_latency_labels_of_close_models_do_not_overlap():
+    """shallow_mlp and cnn sat at nearly the same latency and accuracy, their names printed over each other."""
+    from archlab.figures import scatter_figure
+
+    points = {"shallow_mlp": (0.52, 0.975), "cnn": (0.53, 0.9752), "deep_mlp": (0.54, 0.9749), "baseline": (0.05, 0.90),
+              "svc": (3.0, 0.99)}
+    fig, _, labels = scatter_figure(points, xlabel="latency", ylabel="accuracy", title="t")
+    renderer = fig.canvas.get_renderer()
+    boxes = [label.get_window_extent(renderer) for label in labels]
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1:]:
+            assert not a.overlaps(b), [label.get_text() for label in labels]
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)

@@ -129,17 +129,29 @@ def band_chart(series: dict[str, tuple[list[float], list[float], list[float], li
 
 def scatter_chart(points: dict[str, tuple[float, float]], path: Path, *, xlabel: str, ylabel: str, title: str,
                   log_x: bool = True) -> Path:
-    """Labelled points, e.g. accuracy against latency."""
+    """Labelled points, e.g. accuracy against latency (scatter_figure)."""
+    fig, _, _ = scatter_figure(points, xlabel=xlabel, ylabel=ylabel, title=title, log_x=log_x)
+    return _save(fig, path)
+
+
+def scatter_figure(points: dict[str, tuple[float, float]], *, xlabel: str, ylabel: str, title: str,
+                   log_x: bool = True):
+    """The figure, its axes and its labels; labels are moved apart (adjustText) where points crowd, with a line
+    back to their point."""
+    from adjustText import adjust_text
+
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(7, 4))
+    labels = []
     for name, (x, y) in points.items():
         ax.scatter([x], [y])
-        ax.annotate(name, (x, y), fontsize=7, xytext=(3, 3), textcoords="offset points")
+        labels.append(ax.text(x, y, name, fontsize=7))
     if log_x:
         ax.set_xscale("log")
     ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
     ax.grid(alpha=0.3)
-    return _save(fig, path)
+    adjust_text(labels, ax=ax, arrowprops={"arrowstyle": "-", "color": "0.5", "lw": 0.5})
+    return fig, ax, labels
 
 
 def confusion_chart(matrix: list[list[int]], class_names: list[str], path: Path, title: str) -> Path:

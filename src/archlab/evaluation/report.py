@@ -46,6 +46,19 @@ def extra_sections(results: dict[str, dict], skipped: dict[str, str]) -> list[st
     return lines
 
 
+PAGE_STYLE = ("body{font-family:sans-serif;margin:2em;max-width:80em}table{border-collapse:collapse}"
+              "td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}figure{display:inline-block;margin:1em}"
+              "figcaption{text-align:center}")
+
+
+def markdown_html(text: str) -> str:
+    """Markdown (a leaderboard's sections: headings, lists, tables) as HTML for the report page, raw HTML in the
+    text escaped (architecture names and notes come from params)."""
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark", {"html": False}).enable("table").render(text)
+
+
 def write(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")

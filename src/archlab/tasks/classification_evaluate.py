@@ -221,8 +221,8 @@ class ClassificationEvaluation:
         meta = {"alpha": params.evaluate.alpha, "n_test": n_test, "dataset": dataset.meta["source"],
                 "task": self.task, "skipped": skipped, "extra": extra, "advice": self.advice}
         report.write(paths.leaderboard, leaderboard.markdown(results, **meta))
-        shown = {f"{n}: {kind}": str(p.relative_to(paths.html.parent)) for n, f in figures.items()
-                 for kind, p in f.items()}
+        shown = {f"{n}: {kind}" if n else kind: str(p.relative_to(paths.html.parent)) for n, f in figures.items()
+                 for kind, p in f.items()}  # "" holds the figures of the whole run: captioned by their kind
         claims_html = self.write_claims(params, dataset, results, paths)
         report.write(paths.html, leaderboard.html_report(results, figures=shown, claims_html=claims_html, **meta))
         best = min(results, key=lambda n: rank_key(results[n], CLASSIFICATION_METRICS[0]))

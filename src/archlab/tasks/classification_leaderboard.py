@@ -6,7 +6,7 @@ import html
 
 from archlab.evaluation.cross_validation import method_note as cv_note
 from archlab.evaluation.cross_validation import verdict_cell
-from archlab.evaluation.report import extra_sections, model_label, rank_key
+from archlab.evaluation.report import PAGE_STYLE, extra_sections, markdown_html, model_label, rank_key
 from archlab.tasks.classification import CLASSIFICATION_METRICS
 
 COLUMNS = ["rank", "architecture", "test accuracy [95% CI]", "macro-F1", "balanced acc.", "log-loss",
@@ -120,12 +120,11 @@ def html_report(results: dict[str, dict], *, alpha: float, n_test: int, dataset:
     head = "".join(f"<th>{html.escape(c)}</th>" for c in columns(results))
     body = "".join("<tr>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in row) + "</tr>" for row in rows)
     sections = "\n".join(extra_sections(results, skipped or {}) + (extra or [])).strip()
-    notes = f"<pre>{html.escape(sections)}</pre>" if sections else ""
+    notes = markdown_html(sections) if sections else ""
     images = "".join(f"<figure><img src='{html.escape(src)}' alt='{html.escape(name)}'>"
                      f"<figcaption>{html.escape(name)}</figcaption></figure>" for name, src in figures.items())
     return (f"<!doctype html><html><head><meta charset='utf-8'><title>archlab leaderboard</title><style>"
-            "body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #ccc;"
-            "padding:4px 8px;text-align:right}figure{display:inline-block;margin:1em}</style></head><body>"
+            f"{PAGE_STYLE}</style></head><body>"
             f"<h1>Leaderboard: {html.escape(dataset)}, {n_test} {html.escape(task.sample_noun)} "
             f"({html.escape(task.name)})</h1>"
             f"<p>{html.escape(method_note(results, alpha))}</p>" + (f"<p>{html.escape(advice)}</p>" if advice else "")

@@ -96,7 +96,8 @@ def write_outputs(*, results, predictions, y_test, rows, meta, metric, skipped, 
     shown = "".join(f"<figure><img src='{escape.escape(str(p.relative_to(paths.html.parent)))}'>"
                     f"<figcaption>{escape.escape(k)}</figcaption></figure>" for k, p in figures.items())
     report.write(paths.html, f"<!doctype html><html><head><meta charset='utf-8'><title>archlab forecasting"
-                                f"</title></head><body><pre>{escape.escape(text)}</pre>{shown}</body></html>")
+                                f"</title><style>{report.PAGE_STYLE}</style></head><body>{report.markdown_html(text)}"
+                                f"<h2>Figures</h2>{shown}</body></html>")
     return figures
 
 

@@ -77,20 +77,23 @@ def test_the_champion_is_the_best_of_the_parallel_challengers(queued):
 
 # --- The MLflow UI as users see it: Debian's Chromium, driven by Playwright, headless -----------------------------
 
+UI_PRINTED = {}  # the file `archlab ui` printed its links to
 CHROMIUM = "/usr/bin/chromium"  # installed by `make test` (the Makefile's `browser` target), never downloaded here
 SCREENSHOTS = ROOT / "reports" / "ui"
 
 
 @pytest.fixture(scope="module")
-def ui(queued):
+def ui(queued, tmp_path_factory):
     """`.venv/bin/archlab ui` on the queued store, on a free port (it binds 127.0.0.1 by default), with a PATH that
     does not hold the venv: as the README tells a user without an activated venv to start it."""
     assert Path(CHROMIUM).is_file(), f"{CHROMIUM} is missing: run `make browser` (apt-get install chromium)"
     port = free_port()
+    printed = tmp_path_factory.mktemp("ui") / "stdout.txt"
     proc = subprocess.Popen([str(BIN / "archlab"), "ui", "--port", str(port)], cwd=queued["repo"],
                             env=subprocess_env(MLFLOW_DISABLE_TELEMETRY="true", DO_NOT_TRACK="true",
                                                PATH="/usr/bin:/bin"),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                            stdout=printed.open("w"), stderr=subprocess.PIPE, text=True)
+    UI_PRINTED["path"] = printed
     url = f"http://127.0.0.1:{port}"
     try:
         wait_for_health(url, proc)
@@ -200,15 +203,19 @@ def test_the_registered_model_shows_the_champion_alias(queued, ui, browser):
 
 
 def test_the_experiment_opens_on_its_training_runs(queued, ui, browser):
-    """Tagged with MLflow's model-training experiment kind, the experiment's own link lands on its runs table,
-    not on MLflow 3's GenAI overview ("Traces 0", "Detect issues in your traces")."""
+    """`archlab ui` prints the experiment's link into the model-training workflow: MLflow 3.17's UI starts in its
+    GenAI workflow whatever the experiment's kind (tagged model training here, for UIs that read it) and would
+    open on "Traces 0" and "Detect issues in your traces"; the link lands on the runs table."""
     experiment = queued["client"].get_experiment_by_name("queue")
     assert experiment.tags["mlflow.experimentKind"] == "custom_model_development"
+    printed = UI_PRINTED["path"].read_text()
+    link = next(line.split(": ", 1)[1] for line in printed.splitlines() if line.startswith("training runs: "))
+    assert link == f"{ui}/#/experiments/{experiment.experiment_id}/runs?workflowType=machine_learning"
     page = browser.new_page(viewport={"width": 1600, "height": 1000})
-    page.goto(f"{ui}/#/experiments/{experiment.experiment_id}")
+    page.goto(link)
     page.get_by_text(re.compile(r"\d+ matching runs")).first.wait_for()
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "experiment.png"), full_page=True)
-    assert "traces" not in page.url.lower() and page.get_by_text("Detect issues in your traces").count() == 0
-    assert page.get_by_text("baseline", exact=True).count() >= 1  # the training runs are listed
+    assert page.get_by_text("Detect issues in your traces").count() == 0
+    assert page.get_by_role("link", name="baseline", exact=True).count() >= 1  # the training runs are listed
     page.close()

@@ -190,10 +190,14 @@ def rollback(params: Path = PARAMS) -> None:
 def ui(port: int = typer.Option(5000, help="port"), host: str = typer.Option("127.0.0.1", help="bind address; "
        "anything but 127.0.0.1 exposes the store to the network"), params: Path = PARAMS) -> None:
     """Start the MLflow UI on the project's tracking store (bound to 127.0.0.1 unless told otherwise)."""
-    from archlab.tracking import resolve_tracking_uri
+    from archlab.tracking import resolve_tracking_uri, training_runs_link
 
-    uri = resolve_tracking_uri(_load(params))
+    loaded = _load(params)
+    uri = resolve_tracking_uri(loaded)
     typer.echo(f"MLflow UI for {uri} at http://{host}:{port}")
+    link = training_runs_link(loaded, uri)
+    if link:
+        typer.echo(f"training runs: http://{host}:{port}/{link}")
     _exec_mlflow("ui", "--backend-store-uri", uri, "--host", host, "--port", str(port))
 
 

@@ -290,6 +290,16 @@ def test_a_free_text_column_and_bad_column_names_are_refused_with_what_to_do(tmp
     assert not (tmp_path / "out").exists()
 
 
+def test_ids_that_pandas_reads_as_ancient_dates_are_not_dates(tmp_path):
+    """pandas reads "T-0001" as 1 January of the year 1: only plausible years make a date column."""
+    import pandas as pd
+
+    from archlab.tasks.tabular_classification.tables import column_kind
+
+    assert column_kind(pd.Series([f"T-{i:04d}" for i in range(12)]), "ticket", tmp_path) == "categorical"
+    assert column_kind(pd.Series([f"2024-03-{i + 1:02d}" for i in range(12)]), "day", tmp_path) == "date"
+
+
 def _dated_table(path, rows: int = 120) -> None:
     import pandas as pd
 

@@ -74,6 +74,46 @@ def summary(root: Path = typer.Option(Path("."), help="project root"), as_json: 
     typer.echo(json.dumps({"summary": lines}) if as_json else "\n".join(lines))
 
 
+@app.command()
+def init(data: Path = typer.Argument(..., help="a folder of class sub-folders (images) or a .csv file (a table, "
+                                               "or a series: one date column and one numeric column)"),
+         task: str = typer.Option(None, "--task", help="tabular_classification | forecasting, when the guess is "
+                                                       "wrong (CSV files)"),
+         label: str = typer.Option(None, "--label", help="tables: the class column (ingest.label_column)"),
+         id_column: str = typer.Option(None, "--id", help="tables: the sample-id column (ingest.id_column)"),
+         date: str = typer.Option(None, "--date", help="tables: split by this date (ingest.split_by: time); "
+                                                       "series: the date column"),
+         value: str = typer.Option(None, "--value", help="series: the value column (ingest.value_column)"),
+         architectures: str = typer.Option("", "--architectures", help="comma-separated: limit the zoo "
+                                                                      "(quick looks, tests)"),
+         force: bool = typer.Option(False, "--force", help="replace an existing params.yaml"),
+         project: Path = typer.Option(None, "--project", help="write a new project folder (pipeline, git, DVC) "
+                                                              "instead of this folder's params.yaml")) -> None:
+    """Look at DATA and write a params.yaml that runs (`dvc repro` next): the task, the values chosen from the
+    data (each commented with its reason) and every other key with its default."""
+    from archlab import init_project
+
+    target = (project or Path.cwd()) / "params.yaml"
+    if target.exists() and not force:
+        _fail(ParamsError(f"{target} exists; `--force` replaces it (or `--project DIR` starts a new project)"))
+    try:
+        plan = init_project.inspect(data.resolve(), task=task, label=label, id_column=id_column, date=date,
+                                    value=value)
+        if project is not None:
+            init_project.new_project(project)
+        added = init_project.write_params(plan, target, architectures=[a for a in architectures.split(",") if a])
+    except ArchlabError as exc:
+        _fail(exc)
+    typer.echo(f"{target}: {plan.task}")
+    for key, value_ in plan.values.items():
+        typer.echo(f"  {key}: {value_}  ({plan.reasons[key]})")
+    for warning in plan.warnings:
+        typer.echo(f"  note: {warning}")
+    if added:
+        typer.echo(f"  from the defaults: {', '.join(added)}")
+    typer.echo(f"next: {'cd ' + str(project) + ' && ' if project else ''}dvc repro")
+
+
 @app.command("check-params")
 def check_params(params: Path = typer.Argument(Path("params.yaml"), help="params file to check"),
                  as_json: bool = typer.Option(False, "--json", help="print the resolved params as JSON"),

@@ -31,6 +31,11 @@ def _counts(n: int, fractions: SplitParams) -> tuple[int, int, int]:
     return n - n_val - n_test, n_val, n_test
 
 
+def split_sizes(n: int, fractions: SplitParams) -> tuple[int, int, int]:
+    """How many of a class's n samples assign_splits puts in train, val and test."""
+    return _counts(n, fractions)
+
+
 def assign_splits(labels: np.ndarray, content_hashes: list[str], fractions: SplitParams, seed: int) -> np.ndarray:
     """Return an array of "train"/"val"/"test", one per sample.
 

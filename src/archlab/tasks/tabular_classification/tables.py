@@ -24,6 +24,7 @@ MOSTLY_NUMBERS = 0.5  # a text column whose values are at least this share numbe
 MOSTLY_UNIQUE = 0.5  # a text column with more distinct values than this share of its rows is free text, not a category
 MIN_FREE_TEXT = 20  # ... once it has this many distinct values (a 6-row table's 4 colours are still a category)
 MOSTLY_DATES = 0.9
+DATE_YEARS = (1000, 2999)
 DATE_PARTS = ("year", "month", "day", "dayofweek", "dayofyear")  # pandas' .dt accessors, one feature each
 NUMERIC_DATE = r"^\s*(\d{1,2})[/.-](\d{1,2})[/.-]\d{2,4}"  # 31/01/2024, 01.31.24: which number is the day?
 BOOLEAN_WORDS = {"true": 1.0, "false": 0.0, "yes": 1.0, "no": 0.0}
@@ -65,7 +66,8 @@ def column_kind(values, name: str, path: Path) -> str:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # pandas warns that it parses each value on its own ("mixed")
         dates = pd.to_datetime(present, errors="coerce", format="mixed")
-    if dates.notna().mean() >= MOSTLY_DATES:
+    plausible = dates.notna() & dates.dt.year.between(*DATE_YEARS)  # "T-0001" reads as the year 1: an id, no date
+    if plausible.mean() >= MOSTLY_DATES:
         return "date"
     distinct = present.nunique()
     if distinct >= MIN_FREE_TEXT and distinct > MOSTLY_UNIQUE * len(present):

@@ -130,7 +130,7 @@ def test_check_params_and_dvc_agree_on_a_file_with_only_task_and_ingest(tmp_path
     (repo / "params.yaml").write_text(yaml.safe_dump(previous, sort_keys=False))
     named = _archlab("check-params", cwd=repo).stderr
     assert "tune" in named and "compare.architectures" in named and dvc_refusal(repo) is not None
-    upgraded = _archlab("check-params", "--complete", cwd=repo)
+    upgraded = _archlab("init", "--complete", cwd=repo)  # the same as check-params --complete
     assert upgraded.returncode == 0 and "added compare, tune" in upgraded.stdout, upgraded.stdout
     assert dvc_refusal(repo) is None
 

@@ -75,8 +75,8 @@ def summary(root: Path = typer.Option(Path("."), help="project root"), as_json: 
 
 
 @app.command()
-def init(data: Path = typer.Argument(..., help="a folder of class sub-folders (images) or a .csv file (a table, "
-                                               "or a series: one date column and one numeric column)"),
+def init(data: Path = typer.Argument(None, help="a folder of class sub-folders (images) or a .csv file (a table, "
+                                                "or a series: one date column and one numeric column)"),
          task: str = typer.Option(None, "--task", help="tabular_classification | forecasting, when the guess is "
                                                        "wrong (CSV files)"),
          label: str = typer.Option(None, "--label", help="tables: the class column (ingest.label_column)"),
@@ -88,10 +88,20 @@ def init(data: Path = typer.Argument(..., help="a folder of class sub-folders (i
                                                                       "(quick looks, tests)"),
          force: bool = typer.Option(False, "--force", help="replace an existing params.yaml"),
          project: Path = typer.Option(None, "--project", help="write a new project folder (pipeline, git, DVC) "
-                                                              "instead of this folder's params.yaml")) -> None:
+                                                              "instead of this folder's params.yaml"),
+         complete: bool = typer.Option(False, "--complete", help="no DATA: add to ./params.yaml every key dvc.yaml "
+                                                                 "reads that it lacks (an upgrade), like "
+                                                                 "`check-params --complete`")) -> None:
     """Look at DATA and write a params.yaml that runs (`dvc repro` next): the task, the values chosen from the
     data (each commented with its reason) and every other key with its default."""
     from archlab import init_project
+
+    if complete:
+        check_params(Path("params.yaml"), as_json=False, complete=True)
+        return
+    if data is None:
+        _fail(ParamsError("archlab init: give DATA (a folder of class sub-folders, or a .csv file), or --complete "
+                          "to upgrade ./params.yaml"))
 
     target = (project or Path.cwd()) / "params.yaml"
     if target.exists() and not force:

@@ -268,6 +268,7 @@ def write_params(plan: Plan, target: Path, *, architectures: list[str] | None = 
     from archlab.params import load_params
 
     editor = YAML()
+    editor.preserve_quotes = True  # "sqlite:///mlflow.db" in a flow mapping must stay quoted to stay YAML
     document = editor.load((ROOT / EXAMPLES[plan.task]).read_text(encoding="utf-8"))
     document["project"] = {"name": f"archlab-{Path(str(plan.values['ingest.path'])).stem}", "seed": 42}
     document["ingest"] = {}  # the example's source is not the user's: only the plan's keys and the defaults

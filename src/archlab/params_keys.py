@@ -86,6 +86,7 @@ def complete(path: Path, dvc_yaml: Path) -> list[str]:
     from ruamel.yaml import YAML
 
     editor = YAML()  # round-trip: comments, order and quoting survive
+    editor.preserve_quotes = True  # "sqlite:///mlflow.db" in a flow mapping must stay quoted to stay YAML
     editor.representer.add_representer(type(None), lambda rep, _: rep.represent_scalar("tag:yaml.org,2002:null",
                                                                                         "null"))
     text = path.read_text(encoding="utf-8")

@@ -222,12 +222,14 @@ def frequency(dates) -> str | None:
 
 def series_plan(path: Path, frame, date: str | None, value: str | None) -> Plan:
     """A series: its date and value columns, the step, and a season, window and horizon that fit its length."""
-    from archlab.tasks.tabular_classification.tables import _parse_dates, day_first
+    import pandas as pd
+
+    from archlab.tasks.tabular_classification.tables import day_first, parse_dates
 
     if date not in frame.columns or value not in frame.columns:
         raise DataError(f"{path}: a series needs a date column (--date) and a value column (--value); columns are "
                         f"{list(frame.columns)}")
-    dates = _parse_dates(frame[date], day_first(frame[date]))
+    dates = parse_dates(frame[date], day_first(frame[date]))
     step = frequency(dates)
     season, window, horizon = SEASONS.get((step or "").split("-")[0].rstrip("SE") or "?", (1, 24, 4))
     points = len(frame)
@@ -239,7 +241,7 @@ def series_plan(path: Path, frame, date: str | None, value: str | None) -> Plan:
     plan.set("ingest.value_column", value, "the values")
     if step:
         plan.set("ingest.frequency", step, "the most common step between dates")
-        expected = len(pd_range(dates, step))
+        expected = len(pd.date_range(dates.min(), dates.max(), freq=step))
         if expected > points:
             plan.warnings.append(f"{expected - points} missing step(s) between {dates.min():%Y-%m-%d} and "
                                  f"{dates.max():%Y-%m-%d}: gaps up to ingest.max_gap steps (one season) are "
@@ -251,12 +253,6 @@ def series_plan(path: Path, frame, date: str | None, value: str | None) -> Plan:
         f" (cut to fit {points} rows)" if longest < window else ""))
     plan.set("ingest.horizon", horizon, "future values each window predicts")
     return plan
-
-
-def pd_range(dates, step: str):
-    import pandas as pd
-
-    return pd.date_range(dates.min(), dates.max(), freq=step)
 
 
 def write_params(plan: Plan, target: Path, *, architectures: list[str] | None = None) -> list[str]:

@@ -22,9 +22,8 @@ LIBRARY_LOGGERS = ("tensorflow", "absl", "keras", "mlflow", "alembic", "h5py", "
 
 def libraries() -> None:
     """Python-level chatter off for this process: library loggers at ERROR, library warnings ignored (archlab
-    itself warns through logging, never `warnings`), no MLflow download progress bars, TensorFlow's own Python
-    logs at errors only."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    itself warns through logging, never `warnings`), no MLflow download progress bars. Nothing that hides errors
+    is put in the environment: `retrain`'s stages inherit it, and their logs must keep TensorFlow's errors."""
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     warnings.filterwarnings("ignore")
     for name in LIBRARY_LOGGERS:

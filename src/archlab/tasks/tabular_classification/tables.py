@@ -63,9 +63,7 @@ def column_kind(values, name: str, path: Path) -> str:
         bad = present[numbers.isna()]
         raise DataError(f"{path}: column {name!r} must be numeric; row {bad.index[0] + 2} holds {bad.iloc[0]!r} "
                         "(fix the cell, or leave it empty to have it imputed)")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # pandas warns that it parses each value on its own ("mixed")
-        dates = pd.to_datetime(present, errors="coerce", format="mixed")
+    dates = parse_dates(present)
     plausible = dates.notna() & dates.dt.year.between(*DATE_YEARS)  # "T-0001" reads as the year 1: an id, no date
     if plausible.mean() >= MOSTLY_DATES:
         return "date"
@@ -165,7 +163,7 @@ def boolean_values(values) -> np.ndarray:
 
 def date_part(values, part: str, dayfirst: bool) -> np.ndarray:
     """One calendar feature (a DATE_PARTS name) of a column of dates; NaN where a cell is empty or no date."""
-    return getattr(_parse_dates(values, dayfirst).dt, part).to_numpy(dtype=np.float64, na_value=np.nan)
+    return getattr(parse_dates(values, dayfirst).dt, part).to_numpy(dtype=np.float64, na_value=np.nan)
 
 
 def day_first(values) -> bool:
@@ -176,7 +174,8 @@ def day_first(values) -> bool:
     return bool(len(numbers) and (numbers[0] > 12).any() and not (numbers[1] > 12).any())
 
 
-def _parse_dates(values, dayfirst: bool = False):
+def parse_dates(values, dayfirst: bool = False):
+    """A column as timestamps, each cell read on its own (NaT where it is no date)."""
     import pandas as pd
 
     with warnings.catch_warnings():
@@ -205,7 +204,7 @@ def _times(frame, params: IngestParams, keep: np.ndarray, path: Path) -> np.ndar
         raise DataError(f"{path}: ingest.split_by: time orders rows by ingest.date_column={column!r}, "
                         + ("which holds no dates" if column in frame.columns else
                            f"not a column; columns are {list(frame.columns)}"))
-    dates = _parse_dates(frame[column].iloc[keep], day_first(frame[column]))
+    dates = parse_dates(frame[column].iloc[keep], day_first(frame[column]))
     return np.array([np.nan if d is None or d != d else d.timestamp() for d in dates], dtype=np.float64)
 
 

@@ -97,6 +97,14 @@ def test_a_table_gets_its_label_id_dates_and_free_text_and_flags_override(tmp_pa
     assert ingest["label_column"] == "colour" and ingest["split_by"] == "time" and ingest["date_column"] == "opened"
 
 
+def test_a_numeric_column_with_a_stray_word_stops_init_naming_the_row(tmp_path):
+    rows = ["size,kind"] + [f"{i},{'a' if i % 2 else 'b'}" for i in range(30)] + ["oops,a"]
+    (tmp_path / "t.csv").write_text("\n".join(rows) + "\n")
+    proc = archlab_init(tmp_path / "t.csv", cwd=tmp_path)
+    assert proc.returncode == 2 and "column 'size' must be numeric; row 32 holds 'oops'" in proc.stderr
+    assert not (tmp_path / "params.yaml").exists()
+
+
 def test_a_series_gets_its_frequency_season_and_gaps_and_task_overrides(tmp_path):
     data = series_csv(tmp_path / "sales.csv")
     proc = archlab_init(data, cwd=tmp_path)

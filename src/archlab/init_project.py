@@ -115,14 +115,14 @@ def balance(plan: Plan, counts: dict[str, int]) -> None:
 
 def column_kinds(frame, path: Path) -> dict[str, str]:
     """numeric | boolean | date | categorical | text (free text: mostly unique strings) for each CSV column."""
-    from archlab.tasks.tabular_classification.tables import column_kind
+    from archlab.tasks.tabular_classification.tables import FreeTextColumn, column_kind
 
     kinds = {}
     for column in frame.columns:
         try:
             kinds[str(column)] = column_kind(frame[column], str(column), path)
-        except DataError:
-            kinds[str(column)] = "text"  # free text, or numbers with stray words: the user decides (drop or fix)
+        except FreeTextColumn:
+            kinds[str(column)] = "text"  # dropped by the plan; a numeric column with a stray word stops init, named
     return kinds
 
 

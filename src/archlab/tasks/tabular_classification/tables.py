@@ -30,6 +30,10 @@ NUMERIC_DATE = r"^\s*(\d{1,2})[/.-](\d{1,2})[/.-]\d{2,4}"  # 31/01/2024, 01.31.2
 BOOLEAN_WORDS = {"true": 1.0, "false": 0.0, "yes": 1.0, "no": 0.0}
 
 
+class FreeTextColumn(DataError):
+    """A column of mostly unique text: no table model reads it (`archlab init` moves it to ingest.drop_columns)."""
+
+
 @dataclass
 class Table:
     name: str
@@ -69,9 +73,9 @@ def column_kind(values, name: str, path: Path) -> str:
         return "date"
     distinct = present.nunique()
     if distinct >= MIN_FREE_TEXT and distinct > MOSTLY_UNIQUE * len(present):
-        raise DataError(f"{path}: column {name!r} is free text ({distinct} distinct values in {len(present)} rows, "
-                        f"e.g. {present.iloc[0]!r}), not a category. List it in ingest.drop_columns, or name it as "
-                        "ingest.id_column if it identifies the rows")
+        raise FreeTextColumn(f"{path}: column {name!r} is free text ({distinct} distinct values in {len(present)} "
+                             f"rows, e.g. {present.iloc[0]!r}), not a category. List it in ingest.drop_columns, or "
+                             "name it as ingest.id_column if it identifies the rows")
     return "categorical"
 
 

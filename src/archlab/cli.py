@@ -94,7 +94,7 @@ def init(data: Path = typer.Argument(None, help="a folder of class sub-folders (
                                                                  "`check-params --complete`")) -> None:
     """Look at DATA and write a params.yaml that runs (`dvc repro` next): the task, the values chosen from the
     data (each commented with its reason) and every other key with its default."""
-    from archlab import init_project
+    from archlab.tasks import init_project
 
     if complete:
         check_params(Path("params.yaml"), as_json=False, complete=True)

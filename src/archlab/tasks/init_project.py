@@ -19,7 +19,7 @@ import numpy as np
 
 from archlab.errors import DataError
 
-ROOT = Path(__file__).resolve().parents[2]  # the checkout: its params examples, dvc.yaml and stages
+ROOT = Path(__file__).resolve().parents[3]  # the checkout: its params examples, dvc.yaml and stages
 EXAMPLES = {"image_classification": "params.yaml", "tabular_classification": "params/tabular.yaml",
             "forecasting": "params/forecasting.yaml"}
 MAX_SIDE = 64  # images are resized to the median size, at most this many pixels a side (training cost grows with it)

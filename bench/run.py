@@ -15,7 +15,19 @@ from pathlib import Path
 
 import yaml
 
-from bench import compare, imbalance, machine, pipeline, report, scaling, sequence_speed, training, tuning, workspace
+from bench import (
+    compare,
+    evidence,
+    imbalance,
+    machine,
+    pipeline,
+    report,
+    scaling,
+    sequence_speed,
+    training,
+    tuning,
+    workspace,
+)
 from bench.measure import ROOT, alternated, measure, median
 
 SECTIONS = ("overhead", "inference", "pipeline", "scaling", "startup", "gpu", "tuning", "imbalance",
@@ -227,6 +239,8 @@ def main() -> None:
     doc["goals"] = report.goals(doc["results"])
     for path in report.write(args.out, doc):
         print(path)  # noqa: T201
+    if written := evidence.write_if_project_reports(args.out, args.quick):
+        print(written)  # noqa: T201  the claims' benchmark evidence (bench/evidence.py says why a module)
 
 
 if __name__ == "__main__":

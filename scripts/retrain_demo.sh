@@ -8,11 +8,9 @@ demo=${1:-/tmp/archlab-retrain-demo}
 export PATH="$here/.venv/bin:$PATH"
 
 rm -rf "$demo"
-mkdir -p "$demo/data/raw" "$demo/data/features"
+mkdir -p "$demo/data/raw"
 cp -r "$here/dvc.yaml" "$here/stages" "$here/src" "$here/.gitignore" "$demo/"
 cp "$here/data/raw/README.md" "$demo/data/raw/"
-cp "$here/data/features/README.md" "$demo/data/features/"
-mkdir -p "$demo/reports" && cp "$here/reports/bench.json" "$demo/reports/"
 mkdir -p "$demo/metrics/cv" && cp "$here/metrics/cv/README.md" "$demo/metrics/cv/"
 cat > "$demo/params.yaml" <<'PARAMS'
 task: image_classification

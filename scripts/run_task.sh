@@ -13,12 +13,10 @@ project=${2:-$here/runs/$task}
 export PATH="$here/.venv/bin:$PATH"
 
 rm -rf "$project"
-mkdir -p "$project/data/raw" "$project/data/features"
+mkdir -p "$project/data/raw"
 cp -r "$here/dvc.yaml" "$here/stages" "$here/src" "$here/.gitignore" "$project/"
 rm -rf "$project/src/archlab.egg-info"
 cp "$here/data/raw/README.md" "$project/data/raw/"
-cp "$here/data/features/README.md" "$project/data/features/"
-mkdir -p "$project/reports" && cp "$here/reports/bench.json" "$project/reports/"
 mkdir -p "$project/metrics/cv" && cp "$here/metrics/cv/README.md" "$project/metrics/cv/"
 cp "$params" "$project/params.yaml"
 cd "$project"

@@ -18,14 +18,12 @@ def main() -> None:
     p.add_argument("--figures", required=True, type=Path, help="output folder reports/figures")
     p.add_argument("--claims", type=Path, help="output reports/claims.md")
     p.add_argument("--learning-curve", type=Path, help="the learning_curve stage's metrics/learning_curve.json")
-    p.add_argument("--bench", type=Path, help="reports/bench.json: the benchmark's measured sections")
     p.add_argument("--cv", type=Path, help="metrics/cv: the cv@ stages' fold scores (empty: compare is off)")
     p.add_argument("--tuned", type=Path, help="tuned: the tune@ stages' trials (the tuning budget curve)")
     args = p.parse_args()
     evaluate(load_params(args.params), data_dir=args.data, models_dir=args.models, metrics_path=args.metrics,
              plots_dir=args.plots, leaderboard_path=args.leaderboard, html_path=args.html, figures_dir=args.figures,
-             claims_path=args.claims, learning_curve_path=args.learning_curve, bench_path=args.bench,
-             cv_dir=args.cv, tuned_dir=args.tuned)
+             claims_path=args.claims, learning_curve_path=args.learning_curve, cv_dir=args.cv, tuned_dir=args.tuned)
 
 
 if __name__ == "__main__":

@@ -113,7 +113,8 @@ def test_check_params_and_dvc_agree_on_a_file_with_only_task_and_ingest(tmp_path
     repo = make_repo(tmp_path, old)
     refused = _archlab("check-params", cwd=repo)
     assert refused.returncode == 2 and "Traceback" not in refused.stderr
-    assert "featurize.backbones" in refused.stderr and "train.architectures" in refused.stderr
+    assert "lacks compare.architectures, compare.rope, evaluate, featurize," in refused.stderr
+    assert "train.architectures" in refused.stderr
     assert "--complete" in refused.stderr
     assert "Could not find" in dvc_refusal(repo)  # DVC refuses it too
     completed = _archlab("check-params", "--complete", cwd=repo)
@@ -123,7 +124,7 @@ def test_check_params_and_dvc_agree_on_a_file_with_only_task_and_ingest(tmp_path
     assert "# my own note" in text and "# mine" in text  # comments kept
     params = yaml.safe_load(text)
     assert params["ingest"]["chunk_size"] == 512 and params["tune"]["trials"] == 0  # values kept, defaults added
-    assert "vgg16" in params["featurize"]  # a loop item's block, written in a second round
+    assert params["featurize"]["backbones"] == ["vgg16"] and "vgg16" in params["featurize"]  # the section whole
     assert _archlab("check-params", cwd=repo).returncode == 0
     assert dvc_refusal(repo) is None  # and DVC agrees
     previous = {k: v for k, v in params.items() if k not in ("tune", "compare")}  # before the tune and cv stages

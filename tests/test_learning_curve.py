@@ -65,7 +65,7 @@ def curve(tmp_path_factory, digits_session_dataset):
                  metrics_path=root / "metrics/evaluate.json", plots_dir=root / "plots/evaluate",
                  leaderboard_path=root / "reports/leaderboard.md", html_path=root / "reports/evaluation.html",
                  figures_dir=root / "reports/figures", claims_path=root / "reports/claims.md",
-                 learning_curve_path=root / "metrics/learning_curve.json", bench_path=root / "missing.json")
+                 learning_curve_path=root / "metrics/learning_curve.json")
         yield root, params, result
 
 

@@ -205,17 +205,21 @@ def test_the_registered_model_shows_the_champion_alias(queued, ui, browser):
 def test_the_experiment_opens_on_its_training_runs(queued, ui, browser):
     """`archlab ui` prints the experiment's link into the model-training workflow: MLflow 3.17's UI starts in its
     GenAI workflow whatever the experiment's kind (tagged model training here, for UIs that read it) and would
-    open on "Traces 0" and "Detect issues in your traces"; the link lands on the runs table."""
+    open on "Traces 0" and "Detect issues in your traces"; the link lands on the runs table, with the columns a
+    comparison reads (archlab ui stores them as a shared view of the experiment)."""
     experiment = queued["client"].get_experiment_by_name("queue")
     assert experiment.tags["mlflow.experimentKind"] == "custom_model_development"
     printed = UI_PRINTED["path"].read_text()
     link = next(line.split(": ", 1)[1] for line in printed.splitlines() if line.startswith("training runs: "))
-    assert link == f"{ui}/#/experiments/{experiment.experiment_id}/runs?workflowType=machine_learning"
+    assert link == (f"{ui}/#/experiments/{experiment.experiment_id}/runs?workflowType=machine_learning"
+                    "&viewStateShareKey=archlab-compare")
     page = browser.new_page(viewport={"width": 1600, "height": 1000})
     page.goto(link)
     page.get_by_text(re.compile(r"\d+ matching runs")).first.wait_for()
     # the count shows before the table's rows are drawn: wait for a training run's link (a timeout fails the test)
     page.get_by_role("link", name="baseline", exact=True).first.wait_for(timeout=30_000)
+    for header in ("architecture", "seed", "best_val_accuracy", "train_seconds"):  # the view archlab ui stored
+        page.get_by_role("columnheader").filter(has_text=header).first.wait_for(timeout=30_000)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "experiment.png"), full_page=True)
     assert page.get_by_text("Detect issues in your traces").count() == 0

@@ -2,6 +2,7 @@
 param change touches, and stops at validate when the data fails the suite."""
 
 import json
+import shutil
 
 import pytest
 
@@ -67,7 +68,7 @@ def test_head_param_change_reuses_the_cached_features(repo):
     original = params.read_text()
     params.write_text(original.replace("hidden_units: 16}", "hidden_units: 32}"))
     try:
-        # featurize@vgg16 is not re-run; the head's study (tune.trials 0: the same empty choice) reads its block
+        # featurize is not re-run; the head's study (tune.trials 0: the same empty choice) reads its block
         assert changed_stages(repo) == {"tune_head@pretrained_head", "train_head@pretrained_head"}
     finally:
         params.write_text(original)
@@ -76,6 +77,18 @@ def test_head_param_change_reuses_the_cached_features(repo):
 def test_second_repro_is_a_no_op(repo):
     out = run(["dvc", "repro"], repo).stdout
     assert "didn't change, skipping" in out and "Running stage" not in out
+    assert changed_stages(repo) == set()
+
+
+def test_a_project_without_reports_and_features_runs(repo):
+    """No stage depends on a file a user may not have: the scratch project was made without reports/bench.json or
+    data/features/ (tests.dvcrepo copies neither), and after `rm -rf reports data/features` `dvc repro` puts back
+    the stages' outputs and the claims still cite the benchmark's evidence."""
+    shutil.rmtree(repo / "reports")
+    shutil.rmtree(repo / "data/features")
+    run(["dvc", "repro"], repo)
+    assert (repo / "data/features/vgg16/train.npy").is_file() and (repo / "reports/evaluation.html").is_file()
+    assert "not measured" not in (repo / "reports/claims.md").read_text().split("RBMs are used", 1)[1].split("\n")[0]
     assert changed_stages(repo) == set()
 
 
@@ -97,7 +110,7 @@ def test_ingest_param_change_reruns_ingest_and_downstream(repo):
         # the seed is a declared param of ingest, every tune and train stage (weight init), learning_curve (its
         # subsets) and evaluate (bootstrap)
         assert changed_stages(repo) == {"ingest", "tune@baseline", "tune@cnn", "train@baseline", "train@cnn",
-                                        "learning_curve", "evaluate", "featurize@vgg16", "tune_head@pretrained_head",
+                                        "learning_curve", "evaluate", "featurize", "tune_head@pretrained_head",
                                         "train_head@pretrained_head"}
         # ingest and validate really run; what follows them is planned by a dry run (the full re-run of every
         # downstream stage costs a minute and the plan is what is under test)
@@ -105,7 +118,7 @@ def test_ingest_param_change_reruns_ingest_and_downstream(repo):
         assert "Running stage 'ingest'" in out and "Running stage 'validate'" in out
         assert json.loads((repo / "data/ingested/meta.json").read_text())["seed"] == 8
         planned = run(["dvc", "repro", "--dry"], repo).stdout
-        for stage in ("train@cnn", "train@baseline", "featurize@vgg16", "evaluate", "register"):
+        for stage in ("train@cnn", "train@baseline", "featurize", "evaluate", "register"):
             assert f"Running stage '{stage}'" in planned, stage
     finally:
         params.write_text(original)
@@ -207,7 +220,7 @@ def test_tuning_and_seeds_through_dvc(repo):
     for stage in ("tune@baseline", "tune@cnn", "tune_head@pretrained_head", "train@cnn", "train_head@pretrained_head",
                   "cv@baseline", "cv@cnn"):
         assert f"Running stage '{stage}'" in out, stage
-    assert "Running stage 'featurize@vgg16'" not in out  # the head's study reads the cached features
+    assert "Running stage 'featurize'" not in out  # the head's study reads the cached features
     chosen = {name: yaml.safe_load((repo / f"tuned/{name}.yaml").read_text())
               for name in ("baseline", "cnn", "pretrained_head")}
     assert set(chosen["baseline"]) == {"C"} and "learning_rate" in chosen["cnn"]

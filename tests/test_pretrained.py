@@ -43,8 +43,8 @@ def test_imagenet_without_network_fails_within_seconds(tmp_path):
     data = tmp_path / "ingested"
     ingest(make_params(), out_dir=data, rejected_csv=tmp_path / "r.csv")
     start = time.monotonic()
-    proc = subprocess.run([sys.executable, str(ROOT / "stages/featurize.py"), "--params", str(params), "--backbone",
-                           "resnet50", "--data", str(data), "--out", str(tmp_path / "features")],
+    proc = subprocess.run([sys.executable, str(ROOT / "stages/featurize.py"), "--params", str(params),
+                           "--data", str(data), "--out", str(tmp_path / "features")],
                           capture_output=True, text=True, timeout=120,
                           env=subprocess_env(KERAS_HOME=str(tmp_path / "kh"), https_proxy="http://127.0.0.1:9",
                                              HTTPS_PROXY="http://127.0.0.1:9"))

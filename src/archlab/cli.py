@@ -240,12 +240,16 @@ def rollback(params: Path = PARAMS) -> None:
 def ui(port: int = typer.Option(5000, help="port"), host: str = typer.Option("127.0.0.1", help="bind address; "
        "anything but 127.0.0.1 exposes the store to the network"), params: Path = PARAMS) -> None:
     """Start the MLflow UI on the project's tracking store (bound to 127.0.0.1 unless told otherwise)."""
-    from archlab.tracking import resolve_tracking_uri, training_runs_link
+    from archlab import tasks
+    from archlab.tracking import resolve_tracking_uri
+    from archlab.tracking.ui_link import training_runs_link
+    from archlab.training.record import best_val_key
 
     loaded = _load(params)
     uri = resolve_tracking_uri(loaded)
     typer.echo(f"MLflow UI for {uri} at http://{host}:{port}")
-    link = training_runs_link(loaded, uri)
+    metric = tasks.get(loaded.task).val_metric  # what every train@ run logs as its best validation score
+    link = training_runs_link(loaded, uri, best_val_key(metric), metric.higher_is_better)
     if link:
         typer.echo(f"training runs: http://{host}:{port}/{link}")
     _exec_mlflow("ui", "--backend-store-uri", uri, "--host", host, "--port", str(port))

@@ -1,4 +1,4 @@
-"""The featurize stage: run a frozen pretrained backbone once over every split and cache the embeddings.
+"""The featurize stage: run each frozen pretrained backbone once over every split and cache the embeddings.
 
 Heads then train on the cache instead of pushing every image through the backbone each epoch (Keras' transfer
 learning guide). Images are read from the memory-mapped dataset and embeddings written to memory-mapped .npy files
@@ -32,6 +32,18 @@ def image_model(backbone: Backbone, image_shape: tuple[int, ...]):
     inputs = keras.Input(shape=image_shape, name="pixels")
     x = BackboneInput(backbone.input_size, backbone.preprocess_mode, name="backbone_input")(inputs)
     return keras.Model(inputs, backbone.model(x, training=False), name=f"{backbone.name}_features")
+
+
+def featurize_backbones(params: Params, *, data_dir: Path, out_root: Path) -> dict[str, dict]:
+    """Write data/features/: a <backbone>/ folder for each of featurize.backbones, published together.
+
+    One stage writes the whole folder so that it exists in every project, empty when nothing is featurized (a
+    table, a series): the learning curve declares it as a dep, and a dep DVC cannot find stops the pipeline. A
+    feature head's stages depend on their backbone's folder inside it.
+    """
+    with store.building(out_root) as tmp:
+        return {name: featurize(params, name, data_dir=data_dir, out_dir=tmp / name)
+                for name in params.featurize.backbones}
 
 
 def featurize(params: Params, name: str, *, data_dir: Path, out_dir: Path) -> dict:

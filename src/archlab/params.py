@@ -162,7 +162,7 @@ class BackboneWeights(Strict):
 
 class FeaturizeParams(Strict):
     backbones: list[Literal["vgg16", "resnet50", "mobilenet_v2"]] = Field(
-        ["vgg16"], description="one featurize@<backbone> stage each (frozen, its embeddings cached)")
+        ["vgg16"], description="each run once by the featurize stage (frozen, its embeddings cached)")
     input_size: int = Field(32, ge=32, le=512, description="images are resized to input_size x input_size")
     pooling: Literal["avg", "max"] = Field("avg", description="global pooling of the last feature map")
     batch_size: int = Field(128, ge=1, description="images per forward pass")
@@ -276,7 +276,7 @@ class Params(Strict):
                                       description="the data checks (stage validate)")
     train: TrainParams = Field(TrainParams(), description="the architectures and their blocks (stages train@, tune@)")
     tune: TuneParams = Field(TuneParams(), description="the tuning budget, the same for every architecture")
-    featurize: FeaturizeParams = Field(FeaturizeParams(), description="frozen pretrained backbones (featurize@)")
+    featurize: FeaturizeParams = Field(FeaturizeParams(), description="frozen pretrained backbones (stage featurize)")
     evaluate: EvaluateParams = Field(EvaluateParams(), description="scoring, intervals, tests, learning curve")
     compare: CompareParams = Field(CompareParams(), description="repeated cross-validation (stages cv@)")
     register_: RegisterParams = Field(RegisterParams(), alias="register",  # `register` is taken by ABCMeta

@@ -2,10 +2,11 @@
 `reports/evaluation.html`, written by the evaluate stage.
 
 Every verdict is computed here from the run's results (test scores, paired tests, the learning curve) and from the
-benchmark's measured sections in `reports/bench.json` (class balancing on imbalanced digits, epoch time against
-sequence length). Nothing is written in by hand: a claim without evidence in this run says "not measured" and how
-to measure it. Verdicts: "holds here", "does not hold here", "inconclusive here" (a difference the paired test or
-the intervals cannot tell from chance), "not measured"; with cross-validation (compare) the pairwise claims are
+benchmark's measured sections (`archlab.evaluation.benchmark_evidence`, which `make bench` writes from
+reports/bench.json: class balancing on imbalanced digits, epoch time against sequence length). Nothing is
+written in by hand: a claim without evidence in this run says "not measured" and how to measure it. Verdicts:
+"holds here", "does not hold here", "inconclusive here" (a difference the paired test or the intervals cannot tell
+from chance), "not measured"; with cross-validation (compare) the pairwise claims are
 decided on the fold scores instead: holds, does not hold, "tied within rope here", or "undecided here" with what
 would decide it.
 """
@@ -186,7 +187,7 @@ def build(results: dict, correct: dict, curve: dict | None, bench: dict | None, 
 def markdown(claims: list[Claim], dataset: str) -> str:
     lines = [f"# The course's claims, checked on {dataset}", "",
              "Built by the evaluate stage from this run's metrics and the benchmark's measured sections "
-             "(reports/bench.json); nothing here is written by hand.", "",
+             "(measured on digits by `make bench`); nothing here is written by hand.", "",
              "| claim | verdict | evidence |", "|---|---|---|"]
     lines += [f"| {c.claim} | **{c.verdict}** | {c.evidence}"
               + (f" (figure: {c.figure})" if c.figure else "") + " |" for c in claims]

@@ -76,13 +76,14 @@ def log_to_mlflow(params: Params, task, results: dict, figures: dict, report_fil
 
 def evaluate(params: Params, *, data_dir: Path, models_dir: Path, metrics_path: Path, plots_dir: Path,
              leaderboard_path: Path, html_path: Path, figures_dir: Path, claims_path: Path | None = None,
-             learning_curve_path: Path | None = None, bench_path: Path | None = None,
-             cv_dir: Path | None = None, tuned_dir: Path | None = None) -> dict[str, dict]:
+             learning_curve_path: Path | None = None, cv_dir: Path | None = None,
+             tuned_dir: Path | None = None) -> dict[str, dict]:
     """Score every model of `params.model_names` on the test split and write all evaluation outputs.
 
     Args:
         claims_path: reports/claims.md, the course's claims checked on this run (`archlab.evaluation.claims`).
-        learning_curve_path, bench_path: the evidence it reads besides the test scores (absent: not measured).
+        learning_curve_path: the learning curve's points (absent: that claim is not measured). The benchmark's
+            claims cite archlab.evaluation.benchmark_evidence, not a file of this project.
         cv_dir: metrics/cv/, the cv@ stages' fold scores (absent or empty: compare is off).
         tuned_dir: tuned/, the tune@ stages' trials (the tuning budget curve, when tuning ran).
     """
@@ -96,7 +97,7 @@ def evaluate(params: Params, *, data_dir: Path, models_dir: Path, metrics_path: 
                         + "; ".join(skipped.values()))
     paths = EvaluationPaths(metrics=metrics_path, plots=plots_dir, leaderboard=leaderboard_path, html=html_path,
                             figures=figures_dir, claims=claims_path, learning_curve=learning_curve_path,
-                            bench=bench_path, cv=cv_dir, tuned=tuned_dir)
+                            cv=cv_dir, tuned=tuned_dir)
     if claims_path is not None:
         claims_path.unlink(missing_ok=True)
     results = tasks.part(params.task, "evaluate").evaluate(task, params, dataset, scored, skipped,

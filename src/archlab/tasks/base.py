@@ -71,7 +71,6 @@ class EvaluationPaths:
     figures: Path
     claims: Path | None = None  # reports/claims.md
     learning_curve: Path | None = None  # the learning_curve stage's metrics/learning_curve.json (an input)
-    bench: Path | None = None  # reports/bench.json, the benchmark's measured sections (an input)
     cv: Path | None = None  # metrics/cv/, the cv@ stages' fold scores (an input; empty while compare is off)
     tuned: Path | None = None  # tuned/, the tune@ stages' choices and trials (an input: the tuning budget curve)
 

@@ -319,8 +319,8 @@ def _weigh_classes(document, reason: str) -> None:
         _set(document, f"train.{name}.class_balance", "class_weight", reason)
 
 
-PROJECT_FILES = ["dvc.yaml", "stages", "src", ".gitignore", "data/raw/README.md", "data/features/README.md",
-                 "metrics/cv/README.md", "reports/bench.json"]  # as scripts/run_task.sh copies them
+PROJECT_FILES = ["dvc.yaml", "stages", "src", ".gitignore", "data/raw/README.md",
+                 "metrics/cv/README.md"]  # as scripts/run_task.sh copies them
 
 
 def new_project(folder: Path) -> None:

@@ -53,7 +53,6 @@ from archlab.tracking.store import (
     experiment_name,
     resolve_tracking_uri,
     store_root,
-    training_runs_link,
 )
 
 __all__ = [
@@ -62,5 +61,5 @@ __all__ = [
     "experiment_name", "flatten_params", "log_artifacts", "log_child_run", "log_dataset", "log_dict",
     "log_metrics", "log_params", "log_pyfunc_model", "now_ms", "pipeline_run_id", "record_job",
     "resolve_tracking_uri", "run", "run_json_artifact", "run_tags", "seconds_in_mlflow", "server_lost",
-    "set_tags", "start_run", "store_root", "timed", "training_runs_link"
+    "set_tags", "start_run", "store_root", "timed"
 ]

@@ -121,23 +121,6 @@ def _sqlite_experiment(db_path: Path, name: str):
 
 
 EXPERIMENT_KIND = ("mlflow.experimentKind", "custom_model_development")
-# MLflow 3.17's UI starts in its GenAI workflow (a browser-stored switch) whatever the experiment's kind; this URL
-# parameter opens the model-training workflow, where an experiment lands on its runs table
-TRAINING_WORKFLOW = "workflowType=machine_learning"
-
-
-def training_runs_link(params: Params, uri: str) -> str | None:
-    """The UI path of the project's experiment on its training runs (`#/experiments/<id>/runs?...`), or None
-    when the store holds no such experiment yet (nothing has run) or cannot be read."""
-    import mlflow
-
-    try:
-        experiment = mlflow.MlflowClient(tracking_uri=uri).get_experiment_by_name(experiment_name(params))
-    except Exception:  # noqa: BLE001 - a link is a convenience: the UI starts without it
-        return None
-    return None if experiment is None else f"#/experiments/{experiment.experiment_id}/runs?{TRAINING_WORKFLOW}"
-
-
 def _mark_model_training(experiment):
     """Tag the experiment as model training (MLflow's own experiment kind), so the MLflow 3 UI opens it on its
     training runs instead of the GenAI overview ("Traces 0"). Written once, when the tag is missing."""

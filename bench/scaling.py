@@ -42,8 +42,8 @@ def commands(size: int) -> dict[str, list[str]]:
                    "--rejected", f"{out}/rejected.csv"],
         "validate": [sys.executable, "stages/validate.py", "--params", params, "--data", f"{out}/ingested",
                      "--report", f"{out}/validation.json", "--docs", f"{out}/data_docs"],
-        "featurize": [sys.executable, "stages/featurize.py", "--params", params, "--backbone", "vgg16", "--data",
-                      f"{out}/ingested", "--out", f"{out}/features"],
+        "featurize": [sys.executable, "stages/featurize.py", "--params", params, "--data", f"{out}/ingested",
+                      "--out", f"{out}/features"],  # the params' featurize.backbones: [vgg16]
     }
 
 

@@ -87,9 +87,17 @@ def test_a_stage_without_ray_address_starts_its_own_ray_beside_a_running_cluster
     import subprocess
     import sys
 
-    from ray._private.utils import read_ray_address
+    import ray
+    from ray._private.utils import read_ray_address, write_ray_address
 
     from tests.conftest import subprocess_env
+
+    # The file is machine-wide: the other xdist worker's Rays rewrite or remove it at any time. Advertise the
+    # fixture's cluster again (as its `ray start` did) just before the study starts, and compare the study's Ray with
+    # the fixture's own address rather than with whatever the file says afterwards.
+    cluster_gcs = ray.get_runtime_context().gcs_address  # this process joined the fixture's cluster
+    write_ray_address(cluster_gcs)
+    assert read_ray_address() == cluster_gcs
 
     code = ("import sys, json, ray; from pathlib import Path; "
             "from archlab.training.data import load_training_data, subset; "
@@ -106,7 +114,7 @@ def test_a_stage_without_ray_address_starts_its_own_ray_beside_a_running_cluster
     assert out.returncode == 0, out.stderr[-3000:]
     seen = json.loads(out.stdout.strip().splitlines()[-1])
     assert seen["nodes"] and not set(seen["nodes"]) & two_node_cluster
-    assert read_ray_address() and seen["gcs"] != read_ray_address()
+    assert seen["gcs"] != cluster_gcs
 
 
 @pytest.mark.slow

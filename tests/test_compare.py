@@ -4,6 +4,7 @@ leaderboard."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import shutil
 
@@ -72,6 +73,54 @@ def test_the_verdict_follows_the_posterior(shift, noise, expected):
         against_best({"r0-f0": 0.9}, {"r0-f1": 0.9}, folds=2, n_fit=1, n_score=1, rope=0.01)
 
 
+@pytest.mark.parametrize(("n_rows", "folds", "horizon"), [(400, 4, 4), (131, 3, 1), (1000, 5, 12)])
+def test_rolling_origin_folds_never_fit_a_target_they_stop_on_or_score(n_rows, folds, horizon):
+    """Windows of a series (stride 1, a target of `horizon` values each): in every fold every fitted target ends
+    before the first early-stopping target, and every stopping target before the first scored one; the scored
+    blocks follow each other to the end, the first block only trains, and the fit part grows fold by fold."""
+    from archlab.compare.folds import rolling_origin_folds
+    from archlab.tasks.forecasting.series import windows
+
+    _, y, target_start = windows(np.arange(float(n_rows + 5 + horizon - 1)), window=5, horizon=horizon)
+    assert len(y) == n_rows
+    cut = rolling_origin_folds(n_rows, folds, gap=horizon - 1)
+    assert [f.key for f in cut] == [f"r0-f{i}" for i in range(folds)]
+    ends = target_start + horizon - 1  # the time step of each window's last target value
+    for f in cut:
+        assert ends[f.fit_rows].max() < target_start[f.stop_rows].min()
+        assert ends[f.stop_rows].max() < target_start[f.score_rows].min()
+        assert f.fit_rows[0] == 0 and len(f.stop_rows) >= 1
+    scored = np.concatenate([f.score_rows for f in cut])
+    assert scored.tolist() == list(range(n_rows // (folds + 1), n_rows))  # consecutive blocks, each row once
+    assert all(len(a.fit_rows) < len(b.fit_rows) for a, b in itertools.pairwise(cut))  # the origin rolls forward
+    with pytest.raises(ValueError, match=r"train \+ val holds only 40 windows.*use fewer folds"):
+        rolling_origin_folds(40, folds=9, gap=3)
+
+
+def test_an_error_metric_is_turned_around_and_its_rope_is_relative(tmp_path):
+    """Three forecasters' fold RMSEs (lower is better): the best is the lowest mean; the rope 0.01 becomes 1% of
+    its RMSE (0.02 at 2.0), so a model 0.5% above it on every fold is tied and one 10% above is worse; the
+    leaderboard's method note says how the rope was scaled."""
+    from archlab.evaluation.cross_validation import add_verdicts, method_note
+
+    rng = np.random.default_rng(1)
+    base = 2.0 + rng.normal(0, 0.05, 5)
+    (tmp_path / "cv").mkdir()
+    for name, factor in (("lstm", 1.0), ("ridge", 1.005), ("mlp", 1.10)):
+        scores = {f"r0-f{i}": float(v * factor + rng.normal(0, 0.001)) for i, v in enumerate(base)}
+        (tmp_path / "cv" / f"{name}.json").write_text(json.dumps({
+            "architecture": name, "metric": "rmse", "higher_is_better": False, "design": "rolling-origin folds",
+            "folds": 5, "repeats": 1, "n_fit": 800, "n_score": 200, "scores": scores,
+            "mean": float(np.mean(list(scores.values()))), "std": float(np.std(list(scores.values()), ddof=1))}))
+    results = {name: {"architecture": name} for name in ("lstm", "ridge", "mlp")}
+    assert add_verdicts(results, tmp_path / "cv", rope=0.01) == "lstm"
+    assert results["lstm"]["cv_rope"] == pytest.approx(0.01 * results["lstm"]["cv_mean"])
+    assert results["ridge"]["cv_verdict"] == "tied within rope" and results["mlp"]["cv_verdict"] == "worse"
+    assert results["mlp"]["cv_mean_difference"] < 0  # turned around: negative is worse for every metric
+    assert "rolling-origin folds (5x1" in method_note(results)
+    assert "rope 0.01 of the best model's CV rmse (0.0" in method_note(results)
+
+
 def test_compare_params_say_what_is_missing():
     with pytest.raises(ParamsError, match="compare.architectures is empty"):
         make_params(compare={"folds": 5})
@@ -81,6 +130,11 @@ def test_compare_params_say_what_is_missing():
         make_params(task="text_to_image", ingest={"source": "digits"}, featurize={"backbones": []},
                     train={"architectures": ["baseline"], "feature_heads": []}, register={"metric": "caption_match"},
                     compare={"folds": 3, "architectures": ["baseline"]})
+    series = {"task": "forecasting", "ingest": {"source": "co2"}, "featurize": {"backbones": []},
+              "train": {"architectures": ["baseline"], "feature_heads": []}}
+    with pytest.raises(ParamsError, match="compare.repeats is 2: a series' rolling-origin folds have one order"):
+        make_params(**series, compare={"folds": 3, "repeats": 2, "architectures": ["baseline"]})
+    assert make_params(**series, compare={"folds": 3, "architectures": ["baseline"]}).compare.folds == 3
 
 
 def _cv(params, name, dataset, root, resume_root=None):
@@ -121,8 +175,8 @@ def test_cross_validation_resumes_its_finished_folds_and_feeds_the_leaderboard(d
     done = resume_dir(tmp_path / ".archlab/cv", params, "knn", params.train.arch_params("knn"), data.dataset_hash)
     run_jobs(fit_fold, shared, items[:4], done_dir=done, cpus=1, gpus=0, label="cv@knn")  # the killed stage's part
     saved = json.loads((done / "r0-f1.json").read_text())
-    marked = round(saved["accuracy"], 3) + 0.0001234  # a score no re-run gives (k-NN re-runs give the same score)
-    (done / "r0-f1.json").write_text(json.dumps(saved | {"accuracy": marked}))
+    marked = round(saved["score"], 3) + 0.0001234  # a score no re-run gives (k-NN re-runs give the same score)
+    (done / "r0-f1.json").write_text(json.dumps(saved | {"score": marked}))
     with project_dir(tmp_path):
         knn = _cv(params, "knn", digits_dataset, tmp_path)
         baseline = _cv(params, "baseline", digits_dataset, tmp_path)
@@ -144,8 +198,10 @@ def test_cross_validation_resumes_its_finished_folds_and_feeds_the_leaderboard(d
     assert not done.exists()  # the saved folds go once the output is written
     n_rows = len(y)
     assert knn["n_rows"] == baseline["n_rows"] == n_rows == len(data.y_train) + len(data.y_val)
-    assert all(sorted(r for r, label in enumerate(oof) if label >= 0) == list(range(n_rows)) for oof in baseline[
-        "out_of_fold"])
+    assert all(sorted(r for r, label in enumerate(oof) if label is not None) == list(range(n_rows))
+               for oof in baseline["out_of_fold"])
+    assert baseline["metric"] == "accuracy" and baseline["higher_is_better"] and set(baseline["log_loss"]) == set(
+        baseline["scores"])
     assert 0.9 < baseline["mean"] < 1.0 and baseline["std"] > 0
     board = (tmp_path / "reports/leaderboard.md").read_text()
     assert "CV accuracy (mean ± std)" in board and "repeated stratified k-fold (3x2" in board
@@ -198,7 +254,7 @@ def test_a_killed_cv_stage_resumes_with_the_folds_it_had_finished(tmp_path, digi
     finished = sorted(saved.glob("*/r0-f*.json"))
     assert 1 <= len(finished) < 4 and not (tmp_path / "metrics/cv/shallow_mlp.json").exists()
     marked = finished[0]
-    marked.write_text(json.dumps(json.loads(marked.read_text()) | {"accuracy": 0.25}))
+    marked.write_text(json.dumps(json.loads(marked.read_text()) | {"score": 0.25}))
 
     second = subprocess.run(command, cwd=tmp_path, env=subprocess_env(), capture_output=True, text=True, timeout=900)
     assert second.returncode == 0, second.stderr[-3000:]

@@ -239,3 +239,69 @@ def test_a_given_frequency_is_checked_against_the_dates(tmp_path):
                               "frequency": "fortnight"})
     with pytest.raises(DataError, match="'fortnight' is not a pandas offset alias"):
         ingest(bad, tmp_path / "b", tmp_path / "r.csv")
+
+
+@pytest.mark.slow
+def test_rolling_origin_cross_validation_on_co2_feeds_the_leaderboard(co2, tmp_path):
+    """cv@ for series: the seasonal-naive forecast and ridge on the window, 3 rolling-origin folds of co2's train +
+    val windows (through Ray, as the stage runs them). Each fold scores the block after its training part by RMSE;
+    a score matches a direct refit on the same rows; evaluate shows CV RMSE and the verdicts: ridge (which follows
+    co2's trend) best, the seasonal-naive repeat of last year worse, with the rope 1% of ridge's CV RMSE."""
+    import dataclasses
+
+    from archlab import modelio
+    from archlab.compare.folds import rolling_origin_folds
+    from archlab.compare.run import cross_validate
+    from archlab.evaluation.run import evaluate
+    from archlab.training.data import load_training_data
+    from archlab.training.run import train
+    from tests.conftest import project_dir
+
+    folder, _ = co2
+    names = ["seasonal_naive", "baseline"]
+    params = make_params(**{**FORECASTING, "train": {"architectures": names, "feature_heads": []}},
+                         ingest={"source": "co2", "window": 52, "horizon": 4, "season": 52},
+                         validate={"min_per_class": 20}, project={"name": "cvseries", "seed": 3},
+                         compare={"folds": 3, "repeats": 1, "architectures": names}, evaluate={"latency_calls": 5})
+    with project_dir(tmp_path):
+        cv = {name: cross_validate(params, name, data_dir=folder / "ingested",
+                                   validation_report=tmp_path / "validation.json", tuned_path=None,
+                                   out_path=tmp_path / "metrics/cv" / f"{name}.json",
+                                   resume_root=tmp_path / ".archlab/cv") for name in names}
+        for name in names:  # the holdout side, as train@ writes it
+            train(params, name, data_dir=folder / "ingested", validation_report=tmp_path / "validation.json",
+                  model_dir=tmp_path / "models" / name, metrics_path=tmp_path / f"metrics/train/{name}.json",
+                  plots_path=tmp_path / f"plots/{name}.csv", checkpoint_root=tmp_path / "ckpt", project_root=tmp_path)
+        results = evaluate(params, data_dir=folder / "ingested", models_dir=tmp_path / "models",
+                           metrics_path=tmp_path / "metrics/evaluate.json", plots_dir=tmp_path / "plots/evaluate",
+                           leaderboard_path=tmp_path / "reports/leaderboard.md",
+                           html_path=tmp_path / "reports/evaluation.html", figures_dir=tmp_path / "reports/figures",
+                           cv_dir=tmp_path / "metrics/cv")
+    data = load_training_data(folder / "ingested")
+    n_rows = len(data.y_train) + len(data.y_val)
+    ridge = cv["baseline"]
+    assert ridge["metric"] == "rmse" and ridge["higher_is_better"] is False and ridge["n_rows"] == n_rows
+    assert sorted(ridge["scores"]) == ["r0-f0", "r0-f1", "r0-f2"] and set(ridge["mae"]) == set(ridge["scores"])
+    unscored = [row for row, forecast in enumerate(ridge["out_of_fold"][0]) if forecast is None]
+    assert unscored == list(range(n_rows // 4))  # the first block only trains
+    last = rolling_origin_folds(n_rows, 3, gap=3)[-1]  # the last fold again, by hand: ridge is deterministic
+    x, y = np.concatenate([data.x_train, data.x_val]), np.concatenate([data.y_train, data.y_val])
+    from archlab.architectures.registry import get
+
+    arch = get("baseline")
+    fold_data = dataclasses.replace(data, x_train=x[last.fit_rows], y_train=y[last.fit_rows],
+                                    x_val=x[last.stop_rows], y_val=y[last.stop_rows])
+    fitted = arch.fits["forecasting"](fold_data, params.train.arch_params("baseline"), _context(tmp_path))
+    error = modelio.predict_values(fitted.model, x[last.score_rows]) - y[last.score_rows]
+    assert ridge["scores"]["r0-f2"] == pytest.approx(float(np.sqrt(np.mean(error ** 2))), rel=1e-6)
+    assert results["baseline"]["cv_verdict"] == "best" and results["seasonal_naive"]["cv_verdict"] == "worse"
+    assert results["seasonal_naive"]["cv_rope"] == pytest.approx(0.01 * ridge["mean"])
+    board = (tmp_path / "reports/leaderboard.md").read_text()
+    assert "CV RMSE (mean ± std)" in board and "rolling-origin folds (expanding window" in board
+    assert json.loads((tmp_path / "metrics/evaluate.json").read_text())["seasonal_naive"]["cv_verdict"] == "worse"
+
+
+def _context(tmp_path):
+    from archlab.training.fit import FitContext
+
+    return FitContext(seed=3, checkpoint_dir=tmp_path / "direct")

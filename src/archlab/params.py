@@ -208,15 +208,17 @@ class EvaluateParams(Strict):
 
 
 class CompareParams(Strict):
-    """`cv@<arch>`: repeated stratified k-fold over train + val (archlab.compare); the test split is never used.
+    """`cv@<arch>`: the task's folds over train + val (archlab.compare): repeated stratified k-fold for labelled
+    samples, rolling-origin folds for a series (one repeat); the test split is never used.
 
     folds 0 (the default) is off: `architectures` stays empty and no cv@ stage exists, so a first run stays fast.
     """
 
     folds: int = Field(0, ge=0, le=50, description="k of k-fold; 0: off (no cv@ stage)")
-    repeats: int = Field(1, ge=1, le=50, description="k-fold runs, each with its own shuffle of the rows")
+    repeats: int = Field(1, ge=1, le=50, description="k-fold runs, each with its own shuffle of the rows (series: 1)")
     rope: float = Field(0.01, gt=0.0, lt=1.0, description="region of practical equivalence: accuracy gaps "
-                                                          "smaller than this count as a tie")
+                        "smaller than this count as a tie; for an error metric (a series' RMSE) a share of the best "
+                        "model's CV error (0.01: 1%)")
     architectures: list[str] = Field([], description="the cv@ stages (a subset of train.architectures); set with "
                                                      "folds, empty with folds 0")
     cpus_per_fold: float = Field(1.0, gt=0.0, description="Ray CPUs each fold holds (all cores: folds side by side)")

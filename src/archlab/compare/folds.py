@@ -1,9 +1,11 @@
-"""Which rows each cross-validation fold trains and scores on: repeated stratified k-fold over train + val.
+"""Which rows each cross-validation fold trains and scores on: repeated stratified k-fold over train + val for
+labelled samples, rolling-origin folds for the windows of a series.
 
 The test split is not an input here at all: the rows folded are the training data's train and val splits, so no
 fold can see a test sample. Each repeat reshuffles with its own seed (`project.seed` + repeat); the same params
 give the same folds on every machine and in every cv@ stage, which is what lets the verdicts pair the scores of
-two architectures fold by fold.
+two architectures fold by fold. Rolling-origin folds are never shuffled (a series has one order), so they come
+in a single repeat.
 """
 
 from __future__ import annotations
@@ -55,3 +57,39 @@ def repeated_stratified_folds(y: np.ndarray, folds: int, repeats: int, seed: int
                                                    random_state=seed + repeat)
             out.append(Fold(repeat, number, np.sort(fit_rows), np.sort(stop_rows), np.sort(score_rows)))
     return out
+
+
+def rolling_origin_folds(n_rows: int, folds: int, gap: int) -> list[Fold]:
+    """`folds` rolling-origin folds (Tashman 2000, expanding window) over `n_rows` windows in time order.
+
+    The rows are cut into `folds + 1` consecutive blocks; fold i scores block i + 1 and trains on the rows before
+    it, the last EARLY_STOPPING_SHARE of those held back for early stopping. `gap` rows are dropped before the
+    stopping rows and before the scored block: a window's target runs `horizon` steps past its start, so with
+    gap = horizon - 1 no fitted target overlaps a target the fold stops on or scores (the series' chronological
+    split drops its straddling windows the same way). The first block is never scored: it only trains.
+    """
+    block = n_rows // (folds + 1)
+    fewest_fit = 2 * gap + 4  # a fit part, a stopping part and the gaps between them
+    if block < 2 or block - gap < fewest_fit:
+        raise ValueError(f"compare.folds is {folds} but train + val holds only {n_rows} windows: each of the "
+                         f"{folds + 1} blocks needs at least {fewest_fit + gap} windows with a gap of {gap} "
+                         f"(horizon - 1); use fewer folds")
+    out = []
+    for number in range(folds):
+        score_start = block * (number + 1)
+        score_end = n_rows if number == folds - 1 else score_start + block
+        before = score_start - gap  # rows [0, before) may train or stop
+        n_stop = max(1, round(before * EARLY_STOPPING_SHARE))
+        stop_rows = np.arange(before - n_stop, before)
+        fit_rows = np.arange(0, before - n_stop - gap)
+        out.append(Fold(0, number, fit_rows, stop_rows, np.arange(score_start, score_end)))
+    return out
+
+
+def task_folds(folding: str, y: np.ndarray, folds: int, repeats: int, seed: int) -> list[Fold]:
+    """The folds a task's `cv_folding` names, over train + val whose targets are `y` (train rows first)."""
+    if folding == "stratified":
+        return repeated_stratified_folds(y, folds, repeats, seed)
+    if folding == "rolling_origin":  # y: (windows, horizon); a target runs horizon - 1 steps past its start
+        return rolling_origin_folds(len(y), folds, gap=y.shape[1] - 1)
+    raise ValueError(f"unknown cv_folding {folding!r}; known: 'stratified', 'rolling_origin'")

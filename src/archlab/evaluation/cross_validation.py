@@ -1,5 +1,10 @@
 """The cv@ stages' fold scores on the leaderboard: each model's CV mean and spread, and its verdict against the
-model with the best CV mean (`archlab.evaluation.verdicts`), from metrics/cv/<arch>.json."""
+model with the best CV mean (`archlab.evaluation.verdicts`), from metrics/cv/<arch>.json.
+
+The fold score is the task's `cv_metric` (accuracy; a series' RMSE). An error metric is turned around before the
+tests (its negative: higher is better there too), and its rope is relative: `compare.rope` times the best model's
+CV error, since an error has the series' units where an accuracy has none.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +13,9 @@ from pathlib import Path
 
 from archlab.evaluation.verdicts import against_best
 
-CV_KEYS = ("cv_mean", "cv_std", "cv_design", "cv_rope", "cv_best", "cv_verdict", "cv_mean_difference", "cv_p_value",
-           "cv_p_worse", "cv_p_equivalent", "cv_p_better", "cv_tuned_config")
+CV_KEYS = ("cv_mean", "cv_std", "cv_metric", "cv_design", "cv_rope", "cv_best", "cv_verdict", "cv_mean_difference",
+           "cv_p_value", "cv_p_worse", "cv_p_equivalent", "cv_p_better", "cv_tuned_config")
+STRATIFIED = "repeated stratified k-fold"  # what a metrics/cv file without a `design` (older archlab) used
 
 
 def read_folds(cv_dir: Path | None, names: list[str]) -> dict[str, dict]:
@@ -31,17 +37,24 @@ def add_verdicts(results: dict[str, dict], cv_dir: Path | None, rope: float) -> 
     folds = read_folds(cv_dir, list(results))
     if not folds:
         return None
-    best = max(folds, key=lambda n: folds[n]["mean"])
+    higher = next(iter(folds.values())).get("higher_is_better", True)
+    sign = 1.0 if higher else -1.0  # scores turned so that higher is better for the tests
+    best = max(folds, key=lambda n: sign * folds[n]["mean"])
+    margin = rope if higher else rope * abs(folds[best]["mean"])
     for name, cv in folds.items():
-        row = {"cv_mean": cv["mean"], "cv_std": cv["std"], "cv_design": f"{cv['folds']}x{cv['repeats']}",
-               "cv_rope": rope, "cv_best": best, "cv_tuned_config": cv.get("tuned_config", False),
-               "cv_folds": {"scores": cv["scores"], "folds": cv["folds"], "n_fit": cv["n_fit"],
-                            "n_score": cv["n_score"]}}  # the claims' pairs (not written to evaluate.json)
+        oriented = {key: sign * value for key, value in cv["scores"].items()}
+        row = {"cv_mean": cv["mean"], "cv_std": cv["std"], "cv_metric": cv.get("metric", "accuracy"),
+               "cv_design": f"{cv['folds']}x{cv['repeats']}", "cv_rope": margin, "cv_best": best,
+               "cv_tuned_config": cv.get("tuned_config", False),
+               "cv_folds": {"scores": oriented, "folds": cv["folds"], "n_fit": cv["n_fit"], "n_score": cv["n_score"],
+                            "method": cv.get("design", STRATIFIED), "rope_setting": rope,
+                            "higher_is_better": higher}}  # the claims' pairs (not written to evaluate.json)
         if name == best:
             row["cv_verdict"] = "best"
         else:
-            verdict = against_best(cv["scores"], folds[best]["scores"], folds=cv["folds"], n_fit=cv["n_fit"],
-                                   n_score=cv["n_score"], rope=rope).as_dict()
+            best_scores = {key: sign * value for key, value in folds[best]["scores"].items()}
+            verdict = against_best(oriented, best_scores, folds=cv["folds"], n_fit=cv["n_fit"],
+                                   n_score=cv["n_score"], rope=margin).as_dict()
             row |= {f"cv_{k}" if k != "verdict" else "cv_verdict": v for k, v in verdict.items()}
         results[name].update(row)
     return best
@@ -62,9 +75,13 @@ def method_note(results: dict[str, dict]) -> str | None:
     rows = [r for r in results.values() if "cv_mean" in r]
     if not rows:
         return None
-    note = (f"CV: repeated stratified k-fold ({rows[0]['cv_design']}: folds x repeats) over train + val, the test "
-            f"split untouched; verdict against the best CV mean by the Bayesian correlated t-test with rope "
-            f"{rows[0]['cv_rope']:g} (P(worse) / P(tied) / P(better); a verdict needs 0.95, else undecided).")
+    first = rows[0]
+    folds, rope = first["cv_folds"], first["cv_rope"]
+    margin = (f"rope {rope:g}" if folds["higher_is_better"] else
+              f"rope {folds['rope_setting']:g} of the best model's CV {first['cv_metric']} ({rope:.4g})")
+    note = (f"CV: {folds['method']} ({first['cv_design']}: folds x repeats) over train + val, the test split "
+            f"untouched; fold score {first['cv_metric']}; verdict against the best CV mean by the Bayesian correlated "
+            f"t-test with {margin} (P(worse) / P(tied) / P(better); a verdict needs 0.95, else undecided).")
     if any(r.get("cv_tuned_config") for r in rows):
         note += (" Tuned configs were chosen on the val split, which lies inside the cross-validated rows: an "
                  "optimistic bias every tuned architecture shares.")
@@ -82,7 +99,8 @@ def compare_pair(a: dict, b: dict) -> tuple[str, str] | None:
     folds, rope = a["cv_folds"], a["cv_rope"]
     verdict = against_best(folds["scores"], b["cv_folds"]["scores"], folds=folds["folds"], n_fit=folds["n_fit"],
                            n_score=folds["n_score"], rope=rope)
-    words = (f"{a['architecture']} {a['cv_mean']:.4f} vs {b['architecture']} {b['cv_mean']:.4f} CV accuracy "
+    score = a.get("cv_metric", "accuracy")
+    words = (f"{a['architecture']} {a['cv_mean']:.4f} vs {b['architecture']} {b['cv_mean']:.4f} CV {score} "
              f"({a['cv_design']}; difference {verdict.mean_difference:+.4f}, P(worse / tied within {rope:g} / better) "
              f"{verdict.p_worse:.2f} / {verdict.p_equivalent:.2f} / {verdict.p_better:.2f}, corrected t-test "
              f"p={verdict.p_value:.3g})")

@@ -95,8 +95,12 @@ class Task:
         drift_gate: whether `archlab retrain` can measure drift of its data.
         seed_repeats: whether its evaluation scores every seed of `train.seeds` (mean, spread, median model).
         class_balance: whether `train.<arch>.class_balance` applies (classifiers trained on labelled samples).
-        cross_validation: why `compare.folds` is refused for this task, or None where repeated stratified
-            k-fold over train + val applies (the classifiers of labelled samples).
+        cross_validation: why `compare.folds` is refused for this task, or None where its `cv_folding` and
+            `score_fold` apply (repeated stratified k-fold for labelled samples, rolling origin for series).
+        cv_folding: which folds `archlab.compare.folds.task_folds` cuts for it: "stratified" (repeated stratified
+            k-fold) or "rolling_origin" (a series' windows in time order). A name, not a function, so that the
+            module every stage imports does not pull the folding code into every stage's deps.
+        cv_design: how its folds are cut, in words (the leaderboard's method note).
     """
 
     name: ClassVar[str]
@@ -111,6 +115,8 @@ class Task:
     seed_repeats: ClassVar[bool] = False
     class_balance: ClassVar[bool] = False
     cross_validation: ClassVar[str | None] = "it has no labelled samples to fold"
+    cv_folding: ClassVar[str] = ""
+    cv_design: ClassVar[str] = ""
 
     def _not_implemented(self, method: str) -> NotImplementedError:
         """What a task that skipped a required method raises: which task, which method (a programming error)."""
@@ -138,6 +144,17 @@ class Task:
                           f"({params.train.seeds}) would train models nobody evaluates; use train.seeds: [] "
                           "(seed project.seed) or one seed")
         return errors
+
+    # -- cross-validation (cv@<arch>) -----------------------------------------------------------------------------
+    @property
+    def cv_metric(self) -> Metric:
+        """What each fold is scored by, and the verdicts decided on: the task's first metric."""
+        return self.metrics[0]
+
+    def score_fold(self, model, x: np.ndarray, y: np.ndarray) -> dict:
+        """A fold's held-out rows scored: `score` (by `cv_metric`), any other scores, and `predicted` (one
+        JSON value per row: the out-of-fold predictions)."""
+        raise self._not_implemented("score_fold")
 
     # -- architectures ------------------------------------------------------------------------------------------
     def fitted_for(self, architecture) -> str | None:

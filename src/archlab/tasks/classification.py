@@ -26,6 +26,18 @@ class ClassificationTask(Task):
     val_metric = Metric("val_accuracy", higher_is_better=True, label="val accuracy")
     seed_repeats = True
     cross_validation = None  # repeated stratified k-fold over train + val (archlab.compare)
+    cv_folding = "stratified"
+    cv_design = "repeated stratified k-fold"
+
+    def score_fold(self, model, x, y) -> dict:
+        """Accuracy (the verdicts' score), log-loss, and the predicted class of each row."""
+        from sklearn.metrics import log_loss
+
+        proba = modelio.predict_proba(model, x)
+        predicted = proba.argmax(axis=1)
+        return {"score": float(np.mean(predicted == y)),
+                "log_loss": float(log_loss(y, proba, labels=np.arange(proba.shape[1]))),
+                "predicted": predicted.tolist()}
 
     def pyfunc_example(self, data, info: dict):
         """Two complete validation samples (JSON has no NaN for a masked cell)."""

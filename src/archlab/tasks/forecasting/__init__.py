@@ -25,15 +25,29 @@ class Forecasting(Task):
                Metric("mase", higher_is_better=False, label="MASE"))
     sample_noun = "test windows"
     val_metric = Metric("val_mae", higher_is_better=False, label="val MAE")
-    # Series need rolling-origin folds (never shuffled); stratified k-fold would train on the future.
-    cross_validation = "rolling-origin folds for series are not built yet (stratified k-fold would train on the future)"
+    # Series get rolling-origin folds (never shuffled): stratified k-fold would train on the future.
+    cross_validation = None
+    cv_folding = "rolling_origin"
+    cv_design = ("rolling-origin folds (expanding window, one repeat; a gap of horizon - 1 windows before each "
+                 "scored block)")
 
     def param_errors(self, params) -> list[str]:
         errors = super().param_errors(params)
         if params.ingest.season > params.ingest.window:
             errors.append(f"ingest.season ({params.ingest.season}) must not exceed ingest.window "
                           f"({params.ingest.window}): the seasonal-naive forecast reads last season from the window")
+        if params.compare.folds and params.compare.repeats != 1:
+            errors.append(f"compare.repeats is {params.compare.repeats}: a series' rolling-origin folds have one "
+                          "order, so a repeat would score the same folds again; use compare.repeats: 1 (more "
+                          "folds give more scores)")
         return errors
+
+    def score_fold(self, model, x, y) -> dict:
+        """RMSE (the verdicts' score: `metrics[0]`), MAE, and each window's forecast."""
+        predicted = modelio.predict_values(model, x)
+        error = np.asarray(predicted, dtype=np.float64) - np.asarray(y, dtype=np.float64)
+        return {"score": float(np.sqrt(np.mean(error ** 2))), "mae": float(np.mean(np.abs(error))),
+                "predicted": np.round(predicted.astype(np.float64), 6).tolist()}
 
     def describe(self, meta: dict) -> str:
         return (f"{meta['source']}: {meta['n_values']:,} values (frequency {meta.get('frequency', '?')}, "

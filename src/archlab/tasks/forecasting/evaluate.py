@@ -2,7 +2,8 @@
 
 Metrics per model: MAE, RMSE and MASE (MAE divided by the seasonal-naive forecast's MAE inside the training
 stretch: under 1 beats it), each over every step of the horizon, plus MAE per horizon step. Figures: the test
-stretch with each model's one-step-ahead forecasts, and MAE by horizon step.
+stretch with each model's one-step-ahead forecasts, and MAE by horizon step. With `compare.folds`, the cv@ stages'
+rolling-origin RMSE (mean ± std) and each model's verdict against the best come first, as for classifiers.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import pandas as pd
 
 from archlab import modelio
 from archlab.evaluation import latency, report
+from archlab.evaluation.cross_validation import CV_KEYS, add_verdicts, critical_difference, method_note, verdict_cell
 from archlab.evaluation.run import log_to_mlflow
 from archlab.evaluation.split import test_split
 from archlab.figures import line_chart
@@ -44,19 +46,25 @@ def markdown(results: dict, *, metric, meta: dict, n_test: int, skipped: dict[st
     """The forecasting leaderboard; `metric` is the `archlab.tasks.Metric` it ranks by."""
     ranked = sorted(results.values(), key=lambda r: report.rank_key(r, metric))
     naive = results.get("seasonal_naive")
+    cv = any("cv_mean" in r for r in results.values())
+    cv_headers = "CV RMSE (mean ± std) | CV verdict vs best (P worse / tied / better) | " if cv else ""
     lines = [f"# Leaderboard: {meta['source']} forecasting, {n_test} test windows", "", "Task: forecasting.", "",
              f"Each window: {meta['window']} past values -> the next {meta['horizon']}; test windows are the last "
              f"stretch of the series (targets after every train and val target). Errors over every step of the "
              f"horizon; MASE = MAE / seasonal-naive MAE in the training stretch (season {meta['season']}), under 1 "
              f"beats it. Ranked by {metric.name}.", "",
-             "| rank | architecture | RMSE | MAE | MASE | RMSE vs seasonal-naive | MAE by step | params | train s | "
-             "latency ms (b=1) |", "|" + "---|" * 10]
+             f"| rank | architecture | {cv_headers}RMSE | MAE | MASE | RMSE vs seasonal-naive | MAE by step | params | "
+             "train s | latency ms (b=1) |", "|" + "---|" * (12 if cv else 10)]
     for i, r in enumerate(ranked, start=1):
         versus = f"{r['rmse'] / naive['rmse']:.3f}x" if naive else "-"
         steps = " / ".join(f"{v:.3f}" for v in r["mae_by_step"])
-        lines.append(f"| {i} | {report.model_label(r)} | {r['rmse']:.4f} | {r['mae']:.4f} | {r['mase']:.3f} | "
-                     f"{versus} | {steps} | {r['param_count']:,} | {r['train_seconds']:.1f} | "
+        cv_cells = ((f"{r['cv_mean']:.4f} ± {r['cv_std']:.4f} | " if "cv_mean" in r else "- | ")
+                    + f"{verdict_cell(r)} | ") if cv else ""
+        lines.append(f"| {i} | {report.model_label(r)} | {cv_cells}{r['rmse']:.4f} | {r['mae']:.4f} | "
+                     f"{r['mase']:.3f} | {versus} | {steps} | {r['param_count']:,} | {r['train_seconds']:.1f} | "
                      f"{r['latency_ms_batch1']:.2f} |")
+    note = method_note(results)
+    lines += ["", note] if note else []
     lines += report.extra_sections(results, skipped)
     return "\n".join(lines) + "\n"
 
@@ -79,7 +87,11 @@ def _figures(results: dict, predictions: dict, y_test, rows: pd.DataFrame, serie
 def write_outputs(*, results, predictions, y_test, rows, meta, metric, skipped, series, paths) -> dict:
     """metrics JSON, DVC plot data, leaderboard Markdown + HTML and figures; returns the figures."""
     figures = _figures(results, predictions, y_test, rows, series, paths.figures, meta["horizon"])
-    metrics = {n: {k: r[k] for k in SCALARS} | {"mae_by_step": r["mae_by_step"]} for n, r in results.items()}
+    drawn = critical_difference(results, paths.figures / "critical_difference.png")
+    if drawn is not None:
+        figures["critical difference"] = drawn
+    metrics = {n: {k: r[k] for k in SCALARS} | {"mae_by_step": r["mae_by_step"]}
+               | {k: r[k] for k in CV_KEYS if k in r} for n, r in results.items()}
     paths.metrics.parent.mkdir(parents=True, exist_ok=True)
     paths.metrics.write_text(json.dumps(metrics, indent=2) + "\n")
     plots = paths.plots
@@ -115,6 +127,7 @@ def evaluate(task, params, dataset, names: list[str], skipped: dict[str, str], *
         log.info("%s: test RMSE %.4f, MAE %.4f, MASE %.3f", name, results[name]["rmse"], results[name]["mae"],
                  results[name]["mase"])
     best = min(results, key=lambda n: report.rank_key(results[n], metric))
+    add_verdicts(results, paths.cv, params.compare.rope)
     figures = write_outputs(results=results, predictions=predictions, y_test=y_test, rows=rows,
                                      meta=dataset.meta, metric=metric, skipped=skipped, paths=paths,
                                      series=pd.read_csv(dataset.folder / SERIES))

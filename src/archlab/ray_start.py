@@ -6,19 +6,20 @@ import logging
 import os
 
 
-def ensure_ray() -> bool:
+def ensure_ray(local: bool = False) -> bool:
     """Start Ray unless this process already has it; returns whether this call started it.
 
-    `RAY_ADDRESS` set: join that cluster. Otherwise start a Ray of our own on this machine ("local", not `None`:
-    `None` joins whatever cluster /tmp/ray/ray_current_cluster names, e.g. another job's, whose owner may stop it
-    mid-run), capped at `ARCHLAB_RAY_CPUS` CPUs when set (the benchmark's one-at-a-time baseline), with its workers
-    at the stage's own priority: Ray's default worker niceness of 15 starves them whenever anything else runs.
+    `RAY_ADDRESS` set (and not `local`): join that cluster. Otherwise start a Ray of our own on this machine
+    ("local", not `None`: `None` joins whatever cluster /tmp/ray/ray_current_cluster names, e.g. another job's,
+    whose owner may stop it mid-run), capped at `ARCHLAB_RAY_CPUS` CPUs when set (the benchmark's one-at-a-time
+    baseline), with its workers at the stage's own priority: Ray's default worker niceness of 15 starves them
+    whenever anything else runs. `local`: for jobs that write files on this machine (train@'s seeds).
     """
     import ray
 
     if ray.is_initialized():
         return False
-    address = os.environ.get("RAY_ADDRESS")
+    address = None if local else os.environ.get("RAY_ADDRESS")
     if address:
         ray.init(address=address, include_dashboard=False, logging_level=logging.WARNING, log_to_driver=False)
     else:

@@ -21,7 +21,7 @@ log = logging.getLogger(__name__)
 
 
 def run_jobs(job: Callable[[Any, dict], dict], shared: Any, items: list[dict], *, done_dir: Path, cpus: float,
-             gpus: float, label: str) -> list[dict]:
+             gpus: float, label: str, local: bool = False) -> list[dict]:
     """`job(shared, item)` for every item (each with a unique `key`), in the items' order.
 
     Args:
@@ -29,6 +29,7 @@ def run_jobs(job: Callable[[Any, dict], dict], shared: Any, items: list[dict], *
         shared: what every job reads (the data), sent to the workers once.
         done_dir: one `<key>.json` per finished job: read back instead of re-run.
         label: what the jobs are, for errors and logs ("cv@cnn").
+        local: run on this machine's cores even when RAY_ADDRESS names a cluster (jobs that write files here).
     """
     done_dir.mkdir(parents=True, exist_ok=True)
     results = {item["key"]: _read(done_dir / f"{item['key']}.json") for item in items}
@@ -38,16 +39,17 @@ def run_jobs(job: Callable[[Any, dict], dict], shared: Any, items: list[dict], *
     if len(todo) == 1:
         results[todo[0]["key"]] = _save(done_dir, todo[0], job(shared, todo[0]))
     elif todo:
-        results.update(_on_ray(job, shared, todo, done_dir=done_dir, cpus=cpus, gpus=gpus, label=label))
+        results.update(_on_ray(job, shared, todo, done_dir=done_dir, cpus=cpus, gpus=gpus, label=label, local=local))
     return [results[item["key"]] for item in items]
 
 
-def _on_ray(job, shared, todo: list[dict], *, done_dir: Path, cpus: float, gpus: float, label: str) -> dict:
+def _on_ray(job, shared, todo: list[dict], *, done_dir: Path, cpus: float, gpus: float, label: str,
+            local: bool) -> dict:
     import ray
 
     from archlab.ray_start import ensure_ray
 
-    started_here = ensure_ray()
+    started_here = ensure_ray(local=local)
     try:
         remote = ray.remote(num_cpus=cpus, num_gpus=gpus, max_retries=2)(job)
         shared_ref = ray.put(shared)

@@ -53,11 +53,13 @@ def test_one_model_and_one_mlflow_run_per_seed(seeded):
         assert {run.data.params["seed"] for run in runs} == {str(s) for s in SEEDS}
         assert {modelio.read_info(f)["run_id"] for f in folders.values()} == {run.info.run_id for run in runs}
         assert train_metrics[name]["seeds"] == len(SEEDS)
-        # side by side (Ray workers, one CPU each): on 2 cores two of the three runs overlap in time; all carry the
-        # one pipeline id (a Ray worker's parent process is not the stage's)
-        spans = sorted((run.info.start_time, run.info.end_time) for run in runs)
-        assert any(later[0] < earlier[1] for earlier, later in zip(spans, spans[1:], strict=False)), spans
-        assert len({run.data.tags["archlab.pipeline_run_id"] for run in runs}) == 1
+        # the network's seeds ran as Ray tasks (side by side: the executor), the classical one's in this process
+        nodes = {run.data.tags.get("archlab.ray_node_id") for run in runs}
+        if name == "baseline":
+            assert nodes == {None}
+        else:  # one pipeline id for the stage's seeds, though a Ray worker's parent process is not the stage's
+            assert len(nodes) == 1 and None not in nodes and "" not in nodes
+            assert len({run.data.tags["archlab.pipeline_run_id"] for run in runs}) == 1
     # The network's seeds start from different weights: their models differ
     weights = [modelio.load(f).get_weights()[0] for f in modelio.seed_folders(root / "models" / "shallow_mlp").values()]
     assert not np.allclose(weights[0], weights[1])

@@ -138,7 +138,7 @@ def test_cross_validation_folds_land_on_both_nodes_with_the_local_scores(two_nod
     on_cluster = run_jobs(fit_fold, shared, items, done_dir=tmp_path / "cluster", cpus=1, gpus=0, label="cv@knn")
     assert {fold["node_id"] for fold in on_cluster} == two_node_cluster
     local = [fit_fold(shared, item) for item in items]
-    assert [fold["accuracy"] for fold in on_cluster] == [fold["accuracy"] for fold in local]
+    assert [fold["score"] for fold in on_cluster] == [fold["score"] for fold in local]
     assert [fold["predicted"] for fold in on_cluster] == [fold["predicted"] for fold in local]
 
 

@@ -73,6 +73,17 @@ def _on_ray(job, shared, todo: list[dict], *, done_dir: Path, cpus: float, gpus:
             ray.shutdown()
 
 
+def ray_node_id() -> str | None:
+    """The Ray node a job runs on (None when it runs in the stage's own process, without Ray)."""
+    import sys
+
+    if "ray" not in sys.modules:
+        return None
+    import ray
+
+    return ray.get_runtime_context().get_node_id() if ray.is_initialized() else None
+
+
 def _save(done_dir: Path, item: dict, value: dict) -> dict:
     write_atomically(done_dir / f"{item['key']}.json", lambda fh: fh.write(json.dumps(value)))
     return value

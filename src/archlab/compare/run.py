@@ -83,6 +83,7 @@ def fit_fold(shared: dict, item: dict) -> dict:
     """Train on one fold's rows (early stopping on its held-back rows) and score its held-out rows by the task's
     `score_fold`: a Ray task."""
     from archlab import tasks
+    from archlab.compare.executor import ray_node_id
     from archlab.training.recipe import Recipe
 
     x, y = shared["x"], shared["y"]
@@ -97,18 +98,7 @@ def fit_fold(shared: dict, item: dict) -> dict:
         scores = task.score_fold(model, x[score], y[score])
     return {"key": item["key"], "repeat": item["repeat"], "fold": item["fold"], "n_fit": int(len(fit)),
             "n_score": int(len(score)), **scores, "rows": score.tolist(),
-            "seconds": round(time.perf_counter() - started, 3), "node_id": _node_id()}
-
-
-def _node_id() -> str | None:
-    """The Ray node a fold ran on (None when it ran in the stage's own process)."""
-    import sys
-
-    if "ray" not in sys.modules:
-        return None
-    import ray
-
-    return ray.get_runtime_context().get_node_id() if ray.is_initialized() else None
+            "seconds": round(time.perf_counter() - started, 3), "node_id": ray_node_id()}
 
 
 def summary(name: str, task, settings, scored: list[dict], *, n_rows: int, seconds: float, tuned: bool) -> dict:

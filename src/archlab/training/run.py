@@ -134,9 +134,12 @@ def train_seeds(job: SeedJob, seeds: list[int], folder: Path, checkpoint_root: P
 def train_seed(shared: dict, item: dict) -> dict:
     """One seed's training as a Ray task of `train_seeds`: in the stage's folder and with its tracking settings
     and pipeline id (a Ray worker inherits neither for sure); returns JSON values."""
+    from archlab.compare.executor import ray_node_id
+
     os.chdir(shared["cwd"])  # the MLflow store and the project's relative paths, as the stage sees them
     os.environ.update(shared["env"])
-    run = shared["job"].train(item["seed"], Path(item["folder"]), Path(shared["checkpoint_root"]), item["extra_info"])
+    run = shared["job"].train(item["seed"], Path(item["folder"]), Path(shared["checkpoint_root"]), item["extra_info"],
+                              tags={"archlab.ray_node_id": ray_node_id() or ""})
     return json.loads(json.dumps({"metrics": run.metrics, "history": run.history, "checkpoints": str(run.checkpoints)},
                                  default=float))
 
@@ -192,15 +195,17 @@ class SeedJob:
         classifier in text to image reports val accuracy, a generator val MAE)."""
         return tasks.get(self.task.fitted_for(self.arch)).val_metric
 
-    def train(self, seed: int, folder: Path, checkpoint_root: Path, extra_info: dict | None = None) -> SeedRun:
+    def train(self, seed: int, folder: Path, checkpoint_root: Path, extra_info: dict | None = None,
+              tags: dict[str, str] | None = None) -> SeedRun:
         """Train with `seed` into `folder` (model, info.json with `extra_info`, history.csv) under its own MLflow
-        run."""
+        run (with `tags` besides archlab's own: the Ray node of a seed trained side by side)."""
         name, data = self.name, self.data
         folder.mkdir(parents=True, exist_ok=True)
-        tags = {"archlab.architecture": name, "archlab.family": self.arch.family, "archlab.stage": "train",
-                "archlab.task": self.params.task, "archlab.seed": str(seed),
-                "archlab.git_commit": git_commit(self.project_root), "archlab.data_hash": data.dataset_hash,
-                "archlab.reference": str(self.arch.reference).lower()}
+        tags = (tags or {}) | {
+            "archlab.architecture": name, "archlab.family": self.arch.family, "archlab.stage": "train",
+            "archlab.task": self.params.task, "archlab.seed": str(seed),
+            "archlab.git_commit": git_commit(self.project_root), "archlab.data_hash": data.dataset_hash,
+            "archlab.reference": str(self.arch.reference).lower()}
         recipe = Recipe(name, self.arch_params, self.task, seed)
         # The MLflow worker starts first: it imports MLflow and starts the run while this process imports TensorFlow.
         with tracking_worker.run(self.params, run_name=name, tags=tags, project_root=self.project_root) as mlflow_run:

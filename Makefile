@@ -29,7 +29,7 @@ $(DEV_STAMP): $(STAMP)
 	touch $(DEV_STAMP)
 
 run: setup
-	$(BIN)/dvc repro
+	$(BIN)/archlab repro
 	$(BIN)/archlab remote push
 	$(BIN)/archlab summary
 

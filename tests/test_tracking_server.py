@@ -14,7 +14,9 @@ import pytest
 from tests.conftest import subprocess_env
 from tests.dvcrepo import free_port, image_folder_params, make_repo, run, wait_for_health
 
-PARAMS = image_folder_params("team", 5, shallow_mlp="{hidden_units: 16, epochs: 3, patience: 3}")
+# The retrain jobs run the classical baseline alone (the store, registry, artifacts and faults are under test, not
+# the training): a Keras model's runs and artifacts on the server are the queued experiments' below
+PARAMS = image_folder_params("team", 5, shallow_mlp="{}", keras=False)
 PG = "postgresql+psycopg2://postgres@127.0.0.1:5432"  # psycopg2 is the driver installed
 
 pytestmark = pytest.mark.slow
@@ -69,7 +71,7 @@ def test_retrain_runs_the_pipeline_and_registry_against_the_server(server, tmp_p
     experiment = client.get_experiment_by_name("team")
     runs = client.search_runs([experiment.experiment_id])
     assert sorted(r.info.run_name for r in runs if not r.info.run_name.startswith("retrain-")) == [
-        "baseline", "evaluation", "shallow_mlp"]
+        "baseline", "evaluation"]
     assert {r.info.status for r in runs} == {"FINISHED"}
     champion = client.get_model_version_by_alias("team", "champion")
     assert champion.version == report["champion_after"]["version"]
@@ -213,11 +215,11 @@ def _wait_until_all_wait_for_the_lock(logs: dict, procs: dict, timeout: float = 
 
 def test_two_clones_promoting_at_once_move_champion_one_at_a_time(server, tmp_path, digits_session_dataset):
     """Two clones (separate folders, so separate file locks) run the register stage at the same moment against one
-    PostgreSQL-backed server with ARCHLAB_LOCK_URI, four times. Before each round @champion is a weak model, and the
-    test holds the promotion lock until both stages are waiting for it, so every round overlaps by construction (no
-    timing guess). Every round exactly one decision replaces the weak champion; the other was made against the new
-    champion (it re-read the aliases) and promotes only when strictly better; @previous names the model the final
-    champion replaced; both aliases load and predict."""
+    PostgreSQL-backed server with ARCHLAB_LOCK_URI, twice. Before each round @champion is a weak model, and the test
+    holds the promotion lock until both stages are waiting for it, so every round overlaps by construction (no timing
+    guess; more rounds would only repeat it). Every round exactly one decision replaces the weak champion; the other
+    was made against the new champion (it re-read the aliases) and promotes only when strictly better; @previous
+    names the model the final champion replaced; both aliases load and predict."""
     import mlflow
     import psycopg2
     from mlflow import MlflowClient
@@ -238,7 +240,7 @@ def test_two_clones_promoting_at_once_move_champion_one_at_a_time(server, tmp_pa
     x_test, _, _ = test_split(read_dataset(digits_session_dataset))
     holder = psycopg2.connect(lock_uri.replace("postgresql+psycopg2://", "postgresql://"))
     holder.autocommit = True
-    for round_ in range(4):
+    for round_ in range(2):
         client.set_registered_model_alias("race", "champion", weak.version)
         for alias in ("previous", "challenger"):
             reg.delete_alias("race", alias)

@@ -306,6 +306,22 @@ def retrain(params: Path = PARAMS,
     typer.echo(json.dumps(result, indent=2) if as_json else report.markdown(result))
 
 
+@app.command()
+def repro(jobs: int = typer.Option(os.cpu_count() or 1, "--jobs", "-j",
+                                   help="stages at once (default: this machine's cores)")) -> None:
+    """`dvc repro` with stages that do not depend on each other side by side (archlab.parallel_repro); `make run`
+    uses it. The same stages run, and the same dvc.lock results, as with `dvc repro`."""
+    from archlab import parallel_repro
+
+    try:
+        runs = parallel_repro.reproduce(Path.cwd(), jobs, echo=typer.echo)
+    except ArchlabError as exc:
+        _fail(exc)
+    ran = [r.name for r in runs if r.ran]
+    typer.echo(f"{len(ran)} of {len(runs)} stages ran, up to {jobs} at a time" if ran else
+               "Data and pipelines are up to date.")
+
+
 remote_app = typer.Typer(help="the project's DVC remote: stage outputs and the run cache, for fresh machines",
                          no_args_is_help=True)
 app.add_typer(remote_app, name="remote")

@@ -1,0 +1,119 @@
+"""`dvc repro` with the stages that do not depend on each other side by side (`archlab repro`, `make run`).
+
+DVC runs a pipeline's stages one after another, so on a 2-core machine one core idles while a Keras model trains
+(the default `make run`: 104% CPU). Here every stage is a `dvc --wait-for-lock repro --single-item <stage>` process
+of its own, started once every stage it depends on has finished, up to `jobs` at a time: DVC itself decides whether
+a stage changed, runs it and writes dvc.lock, exactly as `dvc repro` would. Its repository lock (`--wait-for-lock`:
+wait, do not fail) serialises that bookkeeping and is released while a stage's command runs; its read/write locks
+on the stages' paths refuse two stages writing one output. The first failure starts nothing new: the stages already
+running finish (their outputs are complete and recorded), and the run exits 1 naming the stage.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import subprocess
+import sys
+import time
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from pathlib import Path
+
+from archlab.errors import ArchlabError
+
+
+class ReproFailed(ArchlabError):
+    """A stage's `dvc repro` exited non-zero; the message names it and carries the end of its output."""
+
+    exit_code = 1
+
+
+@dataclass
+class StageRun:
+    """One stage's `dvc repro`: its name, exit code, output, and whether DVC ran it or found it unchanged."""
+
+    name: str
+    returncode: int
+    output: str
+    seconds: float
+
+    @property
+    def ran(self) -> bool:
+        return f"Running stage '{self.name}'" in self.output
+
+
+def upstream_stages(root: Path) -> dict[str, set[str]]:
+    """Every stage of the project at `root` (dvc.yaml's, imports' .dvc files) with the stages it depends on, as
+    DVC's own graph has them. Reads the working folder's files: call it before starting threads."""
+    from dvc.exceptions import DvcException
+    from dvc.repo import Repo
+
+    try:  # in `root`: a stage's address (`train@cnn`, `sub/dvc.yaml:stage`) is relative to the working folder
+        with contextlib.chdir(root), Repo(".") as repo:
+            graph = repo.index.graph  # an edge runs from a stage to a stage it depends on
+            return {stage.addressing: {dep.addressing for dep in graph.successors(stage)} for stage in graph.nodes}
+    except DvcException as exc:
+        raise ArchlabError(f"{root}: DVC cannot read this project's pipeline: {exc}") from None
+
+
+def downstream_counts(upstream: dict[str, set[str]]) -> dict[str, int]:
+    """How many stages wait, directly or not, on each stage: the ready stage with most work behind it starts first,
+    so a long chain does not start last and leave a core idle at the end."""
+    below: dict[str, set[str]] = {name: set() for name in upstream}
+
+    def collect(name: str) -> set[str]:
+        if not below[name]:
+            for child in (c for c, deps in upstream.items() if name in deps):
+                below[name] |= {child} | collect(child)
+        return below[name]
+
+    return {name: len(collect(name)) for name in upstream}
+
+
+def _repro_one(root: Path, name: str) -> StageRun:
+    started = time.monotonic()
+    proc = subprocess.run([sys.executable, "-m", "dvc", "--wait-for-lock", "repro", "--single-item", name],
+                          cwd=root, capture_output=True, text=True)
+    return StageRun(name, proc.returncode, proc.stdout + proc.stderr, time.monotonic() - started)
+
+
+def reproduce(root: Path, jobs: int, echo=print) -> list[StageRun]:
+    """Bring every stage at `root` up to date, up to `jobs` stages at once; returns each stage's run in the order
+    they finished. `echo` gets a line when a stage starts and its output when it ends.
+
+    Raises:
+        ReproFailed: a stage failed (the others that were running finished first).
+    """
+    if jobs < 1:
+        raise ArchlabError(f"--jobs {jobs}: expected 1 or more stages at a time")
+    upstream = upstream_stages(root)
+    priority = downstream_counts(upstream)
+    done: list[StageRun] = []
+    running: dict[Future, str] = {}
+    failed: list[StageRun] = []
+    finished: set[str] = set()
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        while True:
+            if not failed:
+                ready = sorted((n for n in upstream if n not in finished and n not in running.values()
+                                and upstream[n] <= finished), key=lambda n: (-priority[n], n))
+                for name in ready[:jobs - len(running)]:
+                    echo(f"starting stage '{name}'")
+                    running[pool.submit(_repro_one, root, name)] = name
+            if not running:
+                break
+            complete, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in complete:
+                del running[future]
+                result = future.result()
+                echo(result.output.rstrip())
+                done.append(result)
+                finished.add(result.name)
+                if result.returncode != 0:
+                    failed.append(result)
+    if failed:
+        first = failed[0]
+        tail = "\n  ".join(first.output.strip().splitlines()[-20:])
+        raise ReproFailed(f"stage '{first.name}' failed (`dvc repro --single-item {first.name}` exited "
+                          f"{first.returncode} in {root}); no stage after it was started:\n  {tail}")
+    return done

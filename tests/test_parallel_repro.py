@@ -14,9 +14,10 @@ from archlab.errors import ArchlabError
 from archlab.parallel_repro import ReproFailed, downstream_counts, reproduce
 from tests.dvcrepo import run
 
-# b and c: mark this stage started, wait (up to 120 s) for the other to have started, then write the output
+# b and c: mark this stage started, wait (up to 120 s) for the other to have started, then write the output (with
+# the pipeline id the stage was given)
 MEET = textwrap.dedent("""\
-    import sys, time
+    import os, sys, time
     from pathlib import Path
     me, other = sys.argv[1], sys.argv[2]
     Path(me + ".started").touch()
@@ -25,7 +26,7 @@ MEET = textwrap.dedent("""\
         if time.monotonic() > deadline:
             sys.exit(f"{other} never started while {me} ran")
         time.sleep(0.05)
-    Path(me + ".txt").write_text(Path("a.txt").read_text() + me)
+    Path(me + ".txt").write_text(Path("a.txt").read_text() + me + " " + os.environ["ARCHLAB_PIPELINE_RUN_ID"] + ",")
 """)
 
 
@@ -51,7 +52,8 @@ def test_independent_stages_run_side_by_side_and_dvc_records_every_one(tmp_path)
     runs = reproduce(root, jobs=2, echo=lines.append)
     assert sorted(r.name for r in runs if r.ran) == ["a", "b", "c", "d"]
     assert [r.name for r in runs][0] == "a" and [r.name for r in runs][-1] == "d"  # d waited for both
-    assert (root / "d.txt").read_text() == "abac"
+    b, c = (root / "d.txt").read_text().split(",")[:2]  # "ab <pipeline id>", "ac <pipeline id>"
+    assert b.startswith("ab repro-") and c.startswith("ac repro-") and b[3:] == c[3:]  # one id for the execution
     assert "up to date" in run(["dvc", "status"], root).stdout  # dvc.lock holds every stage, as dvc repro's would
     again = reproduce(root, jobs=2, echo=lines.append)
     assert [r for r in again if r.ran] == []  # nothing changed: nothing runs

@@ -12,9 +12,11 @@ running finish (their outputs are complete and recorded), and the run exits 1 na
 from __future__ import annotations
 
 import contextlib
+import os
 import subprocess
 import sys
 import time
+import uuid
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
@@ -70,10 +72,10 @@ def downstream_counts(upstream: dict[str, set[str]]) -> dict[str, int]:
     return {name: len(collect(name)) for name in upstream}
 
 
-def _repro_one(root: Path, name: str) -> StageRun:
+def _repro_one(root: Path, name: str, env: dict[str, str]) -> StageRun:
     started = time.monotonic()
     proc = subprocess.run([sys.executable, "-m", "dvc", "--wait-for-lock", "repro", "--single-item", name],
-                          cwd=root, capture_output=True, text=True)
+                          cwd=root, capture_output=True, text=True, env=env)
     return StageRun(name, proc.returncode, proc.stdout + proc.stderr, time.monotonic() - started)
 
 
@@ -88,6 +90,10 @@ def reproduce(root: Path, jobs: int, echo=print) -> list[StageRun]:
         raise ArchlabError(f"--jobs {jobs}: expected 1 or more stages at a time")
     upstream = upstream_stages(root)
     priority = downstream_counts(upstream)
+    # one execution's MLflow runs share a pipeline id (archlab.tracking.pipeline): each stage here has a DVC process
+    # of its own, so the id is chosen once and handed down, unless the caller chose it
+    env = {**os.environ, "ARCHLAB_PIPELINE_RUN_ID": os.environ.get("ARCHLAB_PIPELINE_RUN_ID")
+           or f"repro-{uuid.uuid4().hex[:12]}"}
     done: list[StageRun] = []
     running: dict[Future, str] = {}
     failed: list[StageRun] = []
@@ -99,7 +105,7 @@ def reproduce(root: Path, jobs: int, echo=print) -> list[StageRun]:
                                 and upstream[n] <= finished), key=lambda n: (-priority[n], n))
                 for name in ready[:jobs - len(running)]:
                     echo(f"starting stage '{name}'")
-                    running[pool.submit(_repro_one, root, name)] = name
+                    running[pool.submit(_repro_one, root, name, env)] = name
             if not running:
                 break
             complete, _ = wait(running, return_when=FIRST_COMPLETED)

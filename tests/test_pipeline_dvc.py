@@ -44,7 +44,9 @@ def test_train_stages_record_models_metrics_and_one_pipeline_run(repo):
     runs = mlflow.search_runs(experiment_names=["e2e"], output_format="list")
     assert sorted(r.info.run_name for r in runs) == ["baseline", "cnn", "evaluation", "pretrained_head"]
     ids = {r.data.tags["archlab.pipeline_run_id"] for r in runs}
-    assert len(ids) == 1 and ids.pop().startswith("dvc-")  # every stage of one `dvc repro` shares it
+    # built by `archlab repro` (a DVC process per stage): every stage shares the id it handed down; one plain
+    # `dvc repro`'s stages share the id of their DVC process (test_metrics_diff_shows_a_changed_architecture)
+    assert len(ids) == 1 and ids.pop().startswith("repro-")
     (head,) = [r for r in runs if r.info.run_name == "pretrained_head"]
     assert head.data.tags["archlab.backbone"] == "vgg16" and head.data.tags["archlab.weights_source"] == "hed-bsds500"
     assert len(head.data.tags["archlab.weights_sha256"]) == 64
@@ -170,6 +172,14 @@ def test_metrics_diff_shows_a_changed_architecture(repo):
     assert diff["metrics/train/cnn.json"]["epochs_run"] == {"old": 2, "new": 3, "diff": 1}
     assert "metrics/train/baseline.json" not in diff
     assert any(key.startswith("cnn.") for key in diff["metrics/evaluate.json"])
+    from mlflow import MlflowClient
+
+    client = MlflowClient(tracking_uri=f"sqlite:///{repo}/mlflow.db")
+    runs = client.search_runs([client.get_experiment_by_name("e2e").experiment_id],
+                              order_by=["attributes.start_time DESC"], max_results=2)  # train@cnn's, evaluate's
+    assert sorted(r.info.run_name for r in runs) == ["cnn", "evaluation"]
+    ids = {r.data.tags["archlab.pipeline_run_id"] for r in runs}
+    assert len(ids) == 1 and ids.pop().startswith("dvc-")  # the stages of one `dvc repro` share its id
 
 
 def test_tune_params_without_trials_leave_the_train_stages_alone(repo):

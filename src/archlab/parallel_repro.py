@@ -15,7 +15,6 @@ import contextlib
 import os
 import subprocess
 import sys
-import time
 import uuid
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
@@ -37,7 +36,6 @@ class StageRun:
     name: str
     returncode: int
     output: str
-    seconds: float
 
     @property
     def ran(self) -> bool:
@@ -61,22 +59,21 @@ def upstream_stages(root: Path) -> dict[str, set[str]]:
 def downstream_counts(upstream: dict[str, set[str]]) -> dict[str, int]:
     """How many stages wait, directly or not, on each stage: the ready stage with most work behind it starts first,
     so a long chain does not start last and leave a core idle at the end."""
-    below: dict[str, set[str]] = {name: set() for name in upstream}
+    import functools
 
-    def collect(name: str) -> set[str]:
-        if not below[name]:
-            for child in (c for c, deps in upstream.items() if name in deps):
-                below[name] |= {child} | collect(child)
-        return below[name]
+    children = {name: [c for c, deps in upstream.items() if name in deps] for name in upstream}
 
-    return {name: len(collect(name)) for name in upstream}
+    @functools.cache
+    def below(name: str) -> frozenset[str]:
+        return frozenset(children[name]).union(*(below(child) for child in children[name]))
+
+    return {name: len(below(name)) for name in upstream}
 
 
 def _repro_one(root: Path, name: str, env: dict[str, str]) -> StageRun:
-    started = time.monotonic()
     proc = subprocess.run([sys.executable, "-m", "dvc", "--wait-for-lock", "repro", "--single-item", name],
                           cwd=root, capture_output=True, text=True, env=env)
-    return StageRun(name, proc.returncode, proc.stdout + proc.stderr, time.monotonic() - started)
+    return StageRun(name, proc.returncode, proc.stdout + proc.stderr)
 
 
 def reproduce(root: Path, jobs: int, echo=print) -> list[StageRun]:

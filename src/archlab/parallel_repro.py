@@ -20,6 +20,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 
+from archlab.dvc_state import path_with_this_python
 from archlab.errors import ArchlabError
 
 
@@ -89,11 +90,13 @@ def reproduce(root: Path, jobs: int, echo=print) -> list[StageRun]:
     priority = downstream_counts(upstream)
     # one execution's MLflow runs share a pipeline id (archlab.tracking.pipeline): each stage here has a DVC process
     # of its own, so the id is chosen once and handed down, unless the caller chose it
-    env = {**os.environ, "ARCHLAB_PIPELINE_RUN_ID": os.environ.get("ARCHLAB_PIPELINE_RUN_ID")
-           or f"repro-{uuid.uuid4().hex[:12]}"}
+    # and the stages' `python` is this install's, as for archlab's other DVC calls (`.venv/bin/archlab repro` works
+    # without an activated venv)
+    env = {**os.environ, "PATH": path_with_this_python(),
+           "ARCHLAB_PIPELINE_RUN_ID": os.environ.get("ARCHLAB_PIPELINE_RUN_ID") or f"repro-{uuid.uuid4().hex[:12]}"}
     done: list[StageRun] = []
     running: dict[Future, str] = {}
-    failed: list[StageRun] = []
+    failed: StageRun | None = None  # the first stage that failed
     finished: set[str] = set()
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         while True:
@@ -112,11 +115,10 @@ def reproduce(root: Path, jobs: int, echo=print) -> list[StageRun]:
                 echo(result.output.rstrip())
                 done.append(result)
                 finished.add(result.name)
-                if result.returncode != 0:
-                    failed.append(result)
-    if failed:
-        first = failed[0]
-        tail = "\n  ".join(first.output.strip().splitlines()[-20:])
-        raise ReproFailed(f"stage '{first.name}' failed (`dvc repro --single-item {first.name}` exited "
-                          f"{first.returncode} in {root}); no stage after it was started:\n  {tail}")
+                if result.returncode != 0 and failed is None:
+                    failed = result
+    if failed is not None:
+        tail = "\n  ".join(failed.output.strip().splitlines()[-20:])
+        raise ReproFailed(f"stage '{failed.name}' failed (`dvc repro --single-item {failed.name}` exited "
+                          f"{failed.returncode} in {root}); no stage after it was started:\n  {tail}")
     return done

@@ -9,6 +9,9 @@ import pytest
 from archlab.architectures import activation_cache
 from archlab.architectures.zoo.finetune import FinetuneParams, build, unfreeze_top
 
+# Every test builds or trains the VGG16 fine-tuning network: the full suite's (`make test`), not the quick lane's
+pytestmark = pytest.mark.slow
+
 PARAMS = FinetuneParams(weights="none", dropout=0.0, hidden_units=16, unfreeze_layers=3, batch_size=32)
 
 

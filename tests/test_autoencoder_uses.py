@@ -34,6 +34,7 @@ def denoiser(digits_session_dataset):
     return autoencoder, x_test, y_test
 
 
+@pytest.mark.slow  # the `denoiser` fixture trains the autoencoder
 def test_the_trained_autoencoder_removes_noise(denoiser):
     autoencoder, x_test, _ = denoiser
     scores, noisy, denoised = denoise(autoencoder, x_test, noise_std=0.2, seed=1)
@@ -43,6 +44,7 @@ def test_the_trained_autoencoder_removes_noise(denoiser):
     assert scores["psnr_denoised_db"] > scores["psnr_noisy_db"] + 1.5  # measured: 16.2 -> 18.9 dB
 
 
+@pytest.mark.slow  # the `denoiser` fixture trains the autoencoder
 def test_latent_projection_is_two_dimensional_and_separates_classes(denoiser):
     autoencoder, x_test, y_test = denoiser
     points, kept = latent_projection(autoencoder, x_test)

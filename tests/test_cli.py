@@ -3,6 +3,8 @@
 import json
 import subprocess
 
+import pytest
+
 from tests.conftest import BIN, subprocess_env
 
 
@@ -81,6 +83,7 @@ def test_predict_loads_an_outside_keras_model_in_safe_mode(tmp_path):
     assert not marker.exists()
 
 
+@pytest.mark.slow  # two `archlab predict` processes, each importing TensorFlow
 def test_predict_prints_its_answer_without_library_chatter_unless_verbose(tmp_path):
     """TensorFlow's C++ start-up notes (oneDNN, CPU instructions, CUDA probes) go to fd 2 before any Python
     setting is read: without --verbose they are caught there, and stdout and stderr hold archlab's output only."""

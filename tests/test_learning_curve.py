@@ -69,6 +69,7 @@ def curve(tmp_path_factory, digits_session_dataset):
         yield root, params, result
 
 
+@pytest.mark.slow  # the `curve` fixture trains every architecture at every share
 def test_every_architecture_is_scored_at_every_share_on_the_whole_test_split(curve, digits_session_dataset):
     root, _, result = curve
     assert result == json.loads((root / "metrics/learning_curve.json").read_text())
@@ -91,6 +92,7 @@ def test_every_architecture_is_scored_at_every_share_on_the_whole_test_split(cur
     assert all(0.1 < acc < full[name]["test_accuracy"] + 0.05 for name, acc in small.items())
 
 
+@pytest.mark.slow  # the `curve` fixture trains every architecture at every share
 def test_evaluate_draws_the_curve_and_writes_the_claims(curve):
     root, params, _ = curve
     figure = root / "reports/figures/learning_curve.png"

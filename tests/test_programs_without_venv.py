@@ -4,9 +4,14 @@ commands): every verb that starts another program (`dvc`, `mlflow`, the stages' 
 import json
 import subprocess
 
+import pytest
+
 from tests.conftest import BIN, subprocess_env
 from tests.dvcrepo import free_port, image_folder_params, make_repo, run
 from tests.test_dvc_remote_cli import dvc_repo
+
+# Each test starts archlab and the program it calls as real processes: the full suite's, not the quick lane's
+pytestmark = pytest.mark.slow
 
 BARE = "/usr/bin:/bin"  # no venv on it
 ARCHLAB = str(BIN / "archlab")

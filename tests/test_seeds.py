@@ -36,6 +36,7 @@ def seeded(tmp_path_factory, digits_session_dataset):
         yield root, params, train_metrics, results, decision
 
 
+@pytest.mark.slow  # the `seeded` fixture: six trainings, the network's on a local Ray
 def test_one_model_and_one_mlflow_run_per_seed(seeded):
     root, params, train_metrics, _, _ = seeded
     for name in ARCHS:
@@ -65,6 +66,7 @@ def test_one_model_and_one_mlflow_run_per_seed(seeded):
     assert not np.allclose(weights[0], weights[1])
 
 
+@pytest.mark.slow  # the `seeded` fixture: six trainings, the network's on a local Ray
 def test_evaluate_reports_mean_spread_and_the_median_seed(seeded):
     root, _, _, results, _ = seeded
     saved = json.loads((root / "metrics/evaluate.json").read_text())
@@ -89,6 +91,7 @@ def test_evaluate_reports_mean_spread_and_the_median_seed(seeded):
             saved[best]["seed_accuracy"][seed])
 
 
+@pytest.mark.slow  # the `seeded` fixture: six trainings, the network's on a local Ray
 def test_register_takes_the_median_seed_model(seeded):
     root, params, _, results, _ = seeded
     for name in ARCHS:
@@ -99,6 +102,7 @@ def test_register_takes_the_median_seed_model(seeded):
         assert version.tags["archlab.seed"] == str(results[name]["median_seed"])
 
 
+@pytest.mark.slow  # the `seeded` fixture: six trainings, the network's on a local Ray
 def test_a_seed_that_was_not_trained_is_named(seeded):
     root, _, _, _, _ = seeded
     with pytest.raises(ArchlabError, match=r"no model trained with seed 99; seeds there: \['5', '6', '7'\]"):
@@ -143,6 +147,7 @@ def test_seed_summary_median_and_ties():
     assert summary["test_accuracy_mean"] == 0.75 and summary["test_accuracy_std"] == pytest.approx(0.125 ** 0.5)
 
 
+@pytest.mark.slow  # the `seeded` fixture: six trainings, the network's on a local Ray
 def test_the_terminal_leaderboard_shows_the_spread_only_with_seeds(seeded):
     from archlab import leaderboard_view
 

@@ -29,7 +29,9 @@ import pytest
 from scripts.stage_deps import closure, code_deps, generated, imported_names, module_file
 from tests.conftest import ROOT, subprocess_env
 
-PARAMS_FILES = [ROOT / "params.yaml", *sorted((ROOT / "params").glob("*.yaml"))]
+# params.yaml (the default pipeline) in the quick lane; the task examples' resolutions in the full suite
+PARAMS_FILES = [pytest.param(ROOT / "params.yaml", id="params.yaml"),
+                *(pytest.param(p, marks=pytest.mark.slow, id=p.name) for p in sorted((ROOT / "params").glob("*.yaml")))]
 
 
 def resolved_stages(params_file: Path, tmp_path: Path) -> list[tuple[str, str, list[str]]]:
@@ -98,7 +100,7 @@ def test_a_change_re_runs_exactly_the_stages_that_run_the_changed_code(tmp_path)
     assert depending_on("src/archlab/tasks/image_classification/ingest.py") == {"ingest"}
 
 
-@pytest.mark.parametrize("params_file", PARAMS_FILES, ids=[p.name for p in PARAMS_FILES])
+@pytest.mark.parametrize("params_file", PARAMS_FILES)
 def test_every_stage_depends_on_all_the_archlab_code_it_runs(params_file, tmp_path):
     import yaml
 

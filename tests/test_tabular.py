@@ -155,7 +155,9 @@ def test_standardize_layer_fills_missing_cells_and_survives_save_and_reload(tmp_
     assert before.shape == (3, 3) and np.isfinite(before).all() and np.allclose(before, after, atol=1e-6)
 
 
-@pytest.mark.parametrize("name", ["shallow_mlp", "deep_mlp", "transformer"])
+# shallow_mlp stays in the quick lane (one Keras network on a table); the deeper ones train in the full suite
+@pytest.mark.parametrize("name", ["shallow_mlp", pytest.param("deep_mlp", marks=pytest.mark.slow),
+                                  pytest.param("transformer", marks=pytest.mark.slow)])
 def test_tabular_networks_learn(cancer, tmp_path, name):
     """Five epochs on the masked table: the training loss falls and val accuracy clearly beats the majority class.
 
@@ -337,8 +339,10 @@ def test_split_by_time_tests_on_the_latest_rows(tmp_path):
     assert len(splits["test"]) == round(0.15 * 120)
 
 
-@pytest.mark.parametrize("name", ["baseline", "shallow_mlp", "deep_mlp", "transformer", "rbm", "svc", "knn",
-                                  "random_forest", "gradient_boosting"])
+# The Keras networks (seconds each) train in the full suite, the classical models in the quick lane too
+@pytest.mark.parametrize("name", ["baseline", *(pytest.param(n, marks=pytest.mark.slow)
+                                                for n in ("shallow_mlp", "deep_mlp", "transformer")),
+                                  "rbm", "svc", "knn", "random_forest", "gradient_boosting"])
 def test_every_tabular_architecture_trains_on_categories_and_predicts_raw_rows(customers, tmp_path, name):
     """Each architecture learns the colour rule, saves and reloads, and answers rows given as raw CSV columns
     (an unseen colour included) through the task, as `archlab predict` and the pyfunc do."""

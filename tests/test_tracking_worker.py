@@ -75,6 +75,7 @@ def test_an_unreachable_server_stops_before_any_run(params, tmp_path, monkeypatc
     assert time.monotonic() - started < 60
 
 
+@pytest.mark.slow  # a real train stage process (TensorFlow's import, two epochs)
 def test_the_train_stage_process_never_imports_mlflow(tmp_path, digits_dataset):
     """The point of the worker: MLflow's import and store opening stay off the stage's critical path."""
     (tmp_path / "validation.json").write_text(json.dumps({"success": True}))

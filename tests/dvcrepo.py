@@ -132,6 +132,20 @@ def run(cmd: list[str], cwd: Path, check: bool = True, timeout: int = 600, **env
     return proc
 
 
+def repro_on_a_ray_cluster(repo: Path) -> tuple[str, str]:
+    """`dvc repro` with one local Ray head named by RAY_ADDRESS, as a team's cluster would be: every stage that
+    uses Ray (tune trials, seeds, cross-validation folds) joins it instead of starting a Ray of its own. Returns
+    the repro's output and the head node's id (the node every trial, seed and fold must report)."""
+    from ray.cluster_utils import Cluster
+
+    cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 2, "include_dashboard": False})
+    try:
+        out = run(["dvc", "repro"], repo, timeout=1200, RAY_ADDRESS=cluster.address).stdout
+        return out, cluster.head_node.node_id
+    finally:
+        cluster.shutdown()
+
+
 def make_repo(tmp_path: Path, params_text: str) -> Path:
     """Copy the pipeline into `tmp_path/repo`, write its params.yaml, `git init` + `dvc init` and commit."""
     repo = tmp_path / "repo"

@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from tests.dvcrepo import SHARED_PARAMS, changed_stages, copy_repo, make_repo, run
+from tests.dvcrepo import SHARED_PARAMS, changed_stages, copy_repo, make_repo, repro_on_a_ray_cluster, run
 
 PARAMS = SHARED_PARAMS
 
@@ -215,16 +215,7 @@ def test_tuning_through_dvc(repo):
     params = repo / "params.yaml"
     tune = "tune: {trials: 1, max_epochs: 1, grace_epochs: 1}"  # trial counts: test_tuning.py
     params.write_text(params.read_text().replace("tune: {trials: 0}", tune))
-    from ray.cluster_utils import Cluster
-
-    # One Ray head for the three tune stages, named by RAY_ADDRESS as a team's cluster would be: each stage joins
-    # it instead of starting a Ray of its own
-    cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 2, "include_dashboard": False})
-    try:
-        out = run(["dvc", "repro"], repo, timeout=1200, RAY_ADDRESS=cluster.address).stdout
-        head_node = cluster.head_node.node_id
-    finally:
-        cluster.shutdown()
+    out, head_node = repro_on_a_ray_cluster(repo)  # the three tune stages join one Ray head
     for stage in ("tune@baseline", "tune@cnn", "tune_head@pretrained_head", "train@cnn", "train_head@pretrained_head"):
         assert f"Running stage '{stage}'" in out, stage
     assert "Running stage 'featurize'" not in out  # the head's study reads the cached features

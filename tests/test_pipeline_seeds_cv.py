@@ -10,7 +10,7 @@ import json
 import pytest
 import yaml
 
-from tests.dvcrepo import copy_repo, run
+from tests.dvcrepo import copy_repo, repro_on_a_ray_cluster, run
 
 pytestmark = pytest.mark.slow
 
@@ -21,14 +21,7 @@ def test_seeds_and_cross_validation_through_dvc(shared_pipeline, tmp_path):
     params.write_text(params.read_text().replace("seeds: []", "seeds: [7, 8]")
                       .replace("compare: {folds: 0, repeats: 1, rope: 0.01, architectures: []}",
                                "compare: {folds: 2, repeats: 1, rope: 0.01, architectures: [baseline, cnn]}"))
-    from ray.cluster_utils import Cluster
-
-    cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 2, "include_dashboard": False})
-    try:
-        out = run(["dvc", "repro"], repo, timeout=1200, RAY_ADDRESS=cluster.address).stdout
-        head_node = cluster.head_node.node_id
-    finally:
-        cluster.shutdown()
+    out, head_node = repro_on_a_ray_cluster(repo)  # seeds and folds join one Ray head
     for stage in ("train@baseline", "train@cnn", "train_head@pretrained_head", "cv@baseline", "cv@cnn", "evaluate"):
         assert f"Running stage '{stage}'" in out, stage
     assert "Running stage 'featurize'" not in out and "Running stage 'tune" not in out  # nothing they read changed
